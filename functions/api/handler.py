@@ -1,0 +1,178 @@
+"""API Gateway handler: routes of API.md -> services. Thin: parse, authorise, call one service."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError as PydanticValidationError
+
+from functions.api import services
+from functions.api.auth import Caller, Group, caller_from_claims
+from functions.api.errors import domain_error_response, error_response, invalid_body_response
+from functions.api.schemas import SubmitRequestBody, request_detail, request_summary
+from functions.shared.errors import DomainError, ValidationError
+from functions.shared.observability import logger, metrics
+from functions.shared.settings import ApiSettings
+from functions.shared.wiring import dependencies, settings_of
+
+app = APIGatewayRestResolver()
+IDEMPOTENCY_CONFIG = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="body")
+
+
+def _request_id() -> str:
+    return str(app.current_event.request_context.request_id or "")
+
+
+def _caller() -> Caller:
+    authorizer = app.current_event.request_context.authorizer
+    return caller_from_claims(authorizer.claims if authorizer else None)
+
+
+def _json_body() -> Any:
+    try:
+        return app.current_event.json_body
+    except (json.JSONDecodeError, TypeError):
+        raise ValidationError("the request body is not valid JSON") from None
+
+
+@cache
+def _idempotent_submit() -> Any:
+    settings = settings_of(ApiSettings)
+    persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table)
+    config = IdempotencyConfig(
+        event_key_jmespath=IDEMPOTENCY_CONFIG.event_key_jmespath,
+        payload_validation_jmespath=IDEMPOTENCY_CONFIG.payload_validation_jmespath,
+        expires_after_seconds=settings.idempotency_window_seconds,
+    )
+
+    @idempotent_function(
+        data_keyword_argument="submission", persistence_store=persistence, config=config
+    )
+    def submit(submission: dict[str, Any], run: services.Submission) -> dict[str, Any]:
+        return services.submit_request(run, dependencies(ApiSettings))
+
+    return submit, config
+
+
+@app.post("/customers/<customer_id>/privacy-requests")
+def submit(customer_id: str) -> Response:
+    caller = _caller()
+    caller.require(Group.AGENT)
+    raw = _json_body()
+    body = parse(event=raw, model=SubmitRequestBody)
+    run = services.Submission(
+        customer_id=customer_id,
+        caller=caller,
+        body=body,
+        confirmation_timeout_seconds=settings_of(ApiSettings).confirmation_timeout_seconds,
+    )
+    # The same Idempotency-Key, or without one the same body, from the same agent for the same
+    # customer within the window answers the first request instead of opening another.
+    key = app.current_event.headers.get("idempotency-key") or app.current_event.headers.get(
+        "Idempotency-Key"
+    )
+    body_json = body.model_dump(mode="json", by_alias=True)
+    identity = {"customerId": customer_id, "caller": caller.username}
+    identity.update({"idempotencyKey": key} if key else {"body": body_json})
+    idempotent, config = _idempotent_submit()
+    config.register_lambda_context(app.lambda_context)
+    answer = idempotent(submission={"key": identity, "body": body_json}, run=run)
+    metrics.add_metric(name="RequestsSubmitted", unit=MetricUnit.Count, value=1)
+    return Response(202, content_types.APPLICATION_JSON, json.dumps(answer))
+
+
+@app.get("/privacy-requests/<request_id>")
+def get_request(request_id: str) -> dict[str, Any]:
+    _caller().require(Group.AGENT, Group.COMPLIANCE)
+    return request_detail(dependencies(ApiSettings).repos.requests.get(request_id))
+
+
+@app.post("/privacy-requests/<request_id>/confirm")
+def confirm(request_id: str) -> Response:
+    caller = _caller()
+    caller.require(Group.AGENT)
+    request = services.confirm_request(request_id, caller, dependencies(ApiSettings))
+    return Response(202, content_types.APPLICATION_JSON, json.dumps(request_summary(request)))
+
+
+@app.post("/privacy-requests/<request_id>/cancel")
+def cancel(request_id: str) -> dict[str, Any]:
+    caller = _caller()
+    caller.require(Group.AGENT)
+    return request_summary(services.cancel_request(request_id, caller, dependencies(ApiSettings)))
+
+
+@app.get("/customers/<customer_id>/privacy")
+def customer_privacy(customer_id: str) -> dict[str, Any]:
+    _caller().require(Group.AGENT, Group.COMPLIANCE)
+    return services.describe_customer_privacy(customer_id, dependencies(ApiSettings))
+
+
+@app.get("/customers/<customer_id>/processing-permissions")
+def processing_permissions(customer_id: str) -> dict[str, Any]:
+    _caller().require(Group.AGENT, Group.COMPLIANCE, Group.EXPORT_JOB)
+    topic = app.current_event.get_query_string_value("topic")
+    return services.describe_permissions(customer_id, topic, dependencies(ApiSettings))
+
+
+@app.exception_handler(DomainError)
+def _domain_error(exc: DomainError) -> Response:
+    if exc.code == "INTERNAL":
+        logger.exception("internal error")
+    return domain_error_response(exc, _request_id())
+
+
+@app.exception_handler(PydanticValidationError)
+def _invalid_body(exc: PydanticValidationError) -> Response:
+    return invalid_body_response(exc, _request_id())
+
+
+@app.exception_handler(IdempotencyValidationError)
+def _idempotency_key_reused(exc: IdempotencyValidationError) -> Response:
+    message = "this Idempotency-Key was already used for a different request body"
+    return error_response("CONFLICT", message, 409, _request_id())
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def _in_progress(exc: IdempotencyAlreadyInProgressError) -> Response:
+    message = "the same request is being processed; retry shortly"
+    return error_response("CONFLICT", message, 409, _request_id())
+
+
+@app.not_found
+def _not_found(exc: Exception) -> Response:
+    return error_response("NOT_FOUND", "no such route", 404, _request_id())
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    logger.exception("unexpected error")
+    return error_response("INTERNAL", "an internal error occurred", 500, _request_id())
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    response = app.resolve(event, context)
+    request_id = event.get("requestContext", {}).get("requestId", "")
+    response.setdefault("headers", {})["X-Request-Id"] = request_id
+    multi = response.get("multiValueHeaders")
+    if isinstance(multi, dict):
+        multi["X-Request-Id"] = [request_id]
+    return response

@@ -1,0 +1,82 @@
+"""The HTTP contract's shapes (API.md): request bodies in, JSON out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from functions.shared.domain import (
+    CustomerPrivacy,
+    PrivacyRequest,
+    PrivacyStatus,
+    RequestType,
+)
+
+
+class SubmitRequestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: RequestType
+    identity_verified: StrictBool = Field(alias="identityVerified")
+    reason: str | None = Field(default=None, max_length=500)
+    cascade: StrictBool = False
+
+
+def request_summary(request: PrivacyRequest) -> dict[str, Any]:
+    return {
+        "requestId": request.request_id,
+        "customerId": request.customer_id,
+        "type": request.type.value,
+        "status": request.status.value,
+        "statusText": request.status_text,
+        "confirmBy": request.confirm_by,
+    }
+
+
+def request_detail(request: PrivacyRequest) -> dict[str, Any]:
+    body = {
+        **request_summary(request),
+        "submittedBy": request.submitted_by,
+        "identityVerifiedBy": request.identity_verified_by,
+        "identityVerifiedAt": request.identity_verified_at,
+        "confirmedBy": request.confirmed_by,
+        "confirmedAt": request.confirmed_at,
+        "createdAt": request.created_at,
+        "updatedAt": request.updated_at,
+        "completedAt": request.completed_at,
+        "reason": request.reason,
+        "rejectionReason": request.rejection_reason,
+        "history": [
+            {"status": h.status.value, "at": h.at, "actor": h.actor} for h in request.history
+        ],
+        "result": request.result or None,
+    }
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def customer_privacy(privacy: CustomerPrivacy, current_status_text: str | None) -> dict[str, Any]:
+    if privacy.privacy_status is PrivacyStatus.FORGOTTEN:
+        # Nothing personal survives a forget, and nothing is answered about it.
+        return {
+            "customerId": privacy.customer_id,
+            "privacyStatus": privacy.privacy_status.value,
+            "currentDataPrivacyStatus": current_status_text,
+        }
+    return {
+        "customerId": privacy.customer_id,
+        "privacyStatus": privacy.privacy_status.value,
+        "currentDataPrivacyStatus": current_status_text,
+        "ceasedAt": privacy.ceased_at,
+        "consents": [
+            {
+                "topic": c.topic,
+                "channel": c.channel,
+                "granted": c.granted,
+                "at": c.at,
+                "source": c.source,
+            }
+            for c in privacy.consents
+        ],
+        "openRequests": list(privacy.open_requests),
+    }

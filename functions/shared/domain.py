@@ -1,0 +1,191 @@
+"""The domain model of privacy requests: types, statuses, the rules that say what may happen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from functions.shared.errors import ConflictError
+from functions.shared.identifiers import IdentifierKind
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class RequestType(StrEnum):
+    CEASE_MARKETING = "CEASE_MARKETING"
+    RESUME_MARKETING = "RESUME_MARKETING"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    RequestType.CEASE_MARKETING: "Cease Marketing",
+    RequestType.RESUME_MARKETING: "Resume Marketing",
+}
+
+
+class RequestStatus(StrEnum):
+    RECEIVED = "RECEIVED"
+    AWAITING_CONFIRMATION = "AWAITING_CONFIRMATION"
+    CONFIRMED = "CONFIRMED"
+    APPLIED = "APPLIED"
+    COMPLETED = "COMPLETED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+    FAILED = "FAILED"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset(
+    {
+        RequestStatus.COMPLETED,
+        RequestStatus.REJECTED,
+        RequestStatus.CANCELLED,
+        RequestStatus.EXPIRED,
+        RequestStatus.FAILED,
+    }
+)
+
+_PHASES = {
+    RequestStatus.RECEIVED: "In Progress",
+    RequestStatus.AWAITING_CONFIRMATION: "Awaiting Confirmation",
+    RequestStatus.CONFIRMED: "In Progress",
+    RequestStatus.APPLIED: "In Progress",
+    RequestStatus.COMPLETED: "Completed",
+    RequestStatus.REJECTED: "Rejected",
+    RequestStatus.CANCELLED: "Cancelled",
+    RequestStatus.EXPIRED: "Expired",
+    RequestStatus.FAILED: "Failed",
+}
+
+
+def status_text(request_type: RequestType, status: RequestStatus) -> str:
+    """The wording CRM agents know, e.g. 'Cease Marketing Processing - Completed'."""
+    return f"{request_type.label} Processing - {_PHASES[status]}"
+
+
+class PrivacyStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    CEASED = "CEASED"
+    FORGOTTEN = "FORGOTTEN"
+
+
+class Purpose(StrEnum):
+    MARKETING = "marketing"
+    AUDIENCES = "audiences"
+    CAMPAIGNS = "campaigns"
+    LOYALTY = "loyalty"
+
+
+MARKETING_PURPOSES = (Purpose.MARKETING, Purpose.AUDIENCES, Purpose.CAMPAIGNS)
+
+
+def processing_permissions(status: PrivacyStatus) -> dict[str, bool]:
+    """Restriction stops marketing only; loyalty (earning, tiers, wallet offers) keeps working."""
+    marketing_allowed = status is PrivacyStatus.ACTIVE
+    return {
+        **{purpose.value: marketing_allowed for purpose in MARKETING_PURPOSES},
+        Purpose.LOYALTY.value: status is not PrivacyStatus.FORGOTTEN,
+    }
+
+
+def target_privacy_status(request_type: RequestType) -> PrivacyStatus:
+    return {
+        RequestType.CEASE_MARKETING: PrivacyStatus.CEASED,
+        RequestType.RESUME_MARKETING: PrivacyStatus.ACTIVE,
+    }[request_type]
+
+
+def ensure_request_allowed(request_type: RequestType, status: PrivacyStatus) -> None:
+    """Raise ConflictError when a request of this type makes no sense for the customer's status."""
+    if status is PrivacyStatus.FORGOTTEN:
+        raise ConflictError("the customer has been forgotten; no further requests are possible")
+    if request_type is RequestType.CEASE_MARKETING and status is PrivacyStatus.CEASED:
+        raise ConflictError("marketing to this customer has already been ceased")
+    if request_type is RequestType.RESUME_MARKETING and status is not PrivacyStatus.CEASED:
+        raise ConflictError("marketing to this customer is not ceased; there is nothing to resume")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    status: RequestStatus
+    at: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class PrivacyRequest:
+    request_id: str
+    customer_id: str
+    type: RequestType
+    status: RequestStatus
+    submitted_by: str
+    identity_verified_by: str
+    identity_verified_at: str
+    created_at: str
+    updated_at: str
+    confirm_by: str
+    reason: str | None = None
+    cascade: bool = False
+    confirmed_by: str | None = None
+    confirmed_at: str | None = None
+    completed_at: str | None = None
+    rejection_reason: str | None = None
+    task_token: str | None = None
+    history: tuple[HistoryEntry, ...] = ()
+    result: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status_text(self) -> str:
+        return status_text(self.type, self.status)
+
+
+@dataclass(frozen=True)
+class Consent:
+    topic: str
+    channel: str
+    granted: bool
+    at: str
+    source: str
+
+
+@dataclass(frozen=True)
+class CustomerIdentifiers:
+    """The identifiers we match people by. Personal data: never log, audit or return these."""
+
+    customer_id: str
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CustomerPrivacy:
+    customer_id: str
+    privacy_status: PrivacyStatus
+    ceased_at: str | None = None
+    consents: tuple[Consent, ...] = ()
+    open_requests: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """One suppression-index entry: a keyed hash, why it is suppressed, and whose request put it."""
+
+    identifier_hash: str
+    identifier_kind: IdentifierKind
+    reason: str
+    subject_hash: str
+
+    @property
+    def entry(self) -> str:
+        return f"{self.reason}#{self.subject_hash}"

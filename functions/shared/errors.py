@@ -1,0 +1,44 @@
+"""Domain errors. Repositories and services raise these; one place (the API) maps them to HTTP.
+
+Messages never carry personal data: identifiers in messages are customer or request ids only.
+"""
+
+
+class DomainError(Exception):
+    code = "INTERNAL"
+
+
+class ValidationError(DomainError):
+    code = "VALIDATION_ERROR"
+
+
+class UnauthorizedError(DomainError):
+    code = "UNAUTHORIZED"
+
+
+class ForbiddenError(DomainError):
+    code = "FORBIDDEN"
+
+
+class NotFoundError(DomainError):
+    code = "NOT_FOUND"
+
+
+class CustomerNotFoundError(NotFoundError):
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(f"customer {customer_id} was not found")
+
+
+class RequestNotFoundError(NotFoundError):
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"privacy request {request_id} was not found")
+
+
+class ConflictError(DomainError):
+    code = "CONFLICT"
+
+
+class TransientError(DomainError):
+    """Worth retrying (throttling, transaction conflicts); the state machine retries on its name."""
+
+    code = "INTERNAL"

@@ -1,0 +1,73 @@
+"""Normalisation and keyed hashing of identifiers, defined once for the suppression index,
+the audit log and (later) the audience filter: the same input must give the same hash everywhere."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from enum import StrEnum
+
+from functions.shared.errors import ValidationError
+
+
+class IdentifierKind(StrEnum):
+    CUSTOMER_ID = "customerId"
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+_PHONE_SEPARATORS = re.compile(r"[\s().\-/]")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def normalise_customer_id(value: str) -> str:
+    return value.strip()
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def normalise_phone(value: str, default_country_code: str | None = None) -> str:
+    """To E.164 ('+' and digits). '00' is the international prefix; a national number with a
+    leading 0 needs the deployment's default country calling code (e.g. '44')."""
+    # '+44 (0)20 ...': the bracketed trunk zero is dialled nationally only.
+    digits = _PHONE_SEPARATORS.sub("", value.strip().replace("(0)", ""))
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    elif not digits.startswith("+"):
+        if default_country_code is None:
+            digits = "+" + digits
+        else:
+            digits = "+" + default_country_code + digits.removeprefix("0")
+    if not _E164.match(digits):
+        raise ValidationError("a phone number is not a valid international number")
+    return digits
+
+
+def normalise(kind: IdentifierKind, value: str, default_country_code: str | None = None) -> str:
+    if kind is IdentifierKind.EMAIL:
+        return normalise_email(value)
+    if kind is IdentifierKind.PHONE:
+        return normalise_phone(value, default_country_code)
+    return normalise_customer_id(value)
+
+
+class KeyedHasher:
+    """HMAC-SHA256 over 'kind:normalised value'. The kind is part of the message so that an e-mail
+    and a customer id that happen to be equal strings never share a hash."""
+
+    def __init__(self, key: bytes, default_country_code: str | None = None) -> None:
+        if len(key) < 32:
+            raise ValueError("the HMAC key must be at least 32 bytes")
+        self._key = key
+        self._default_country_code = default_country_code
+
+    def hash(self, kind: IdentifierKind, value: str) -> str:
+        normalised = normalise(kind, value, self._default_country_code)
+        message = f"{kind.value}:{normalised}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def customer(self, customer_id: str) -> str:
+        return self.hash(IdentifierKind.CUSTOMER_ID, customer_id)

@@ -1,0 +1,170 @@
+"""The tables, defined once. The local stack creates them from these models and the CDK stack
+declares them from the same key schema and indexes (see infra/tables.py).
+
+Models carry no table names: each function binds them to the names in its settings."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TypeVar
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class _Table:
+    billing_mode = "PAY_PER_REQUEST"
+    table_name: str | None = None
+
+
+class CustomerItem(Model):
+    """A customer's data as items under one partition, one item per fact.
+
+    sk: PROFILE, PRIVACY, LOYALTY, ACTIVITY#<at>#<id>, CONSENT#<topic>#<channel>,
+    RELATION#<type>#<customerId>, METRIC#<name>, WALLET#<offerId>, OPENREQ#<type>."""
+
+    class Meta(_Table):
+        pass
+
+    customer_id = UnicodeAttribute(hash_key=True, attr_name="customerId")
+    sk = UnicodeAttribute(range_key=True)
+    data = MapAttribute(null=True, default=dict)
+    privacy_status = UnicodeAttribute(null=True, attr_name="privacyStatus")
+    ceased_at = UnicodeAttribute(null=True, attr_name="ceasedAt")
+    request_id = UnicodeAttribute(null=True, attr_name="requestId")
+    updated_at = UnicodeAttribute(null=True, attr_name="updatedAt")
+
+
+class HistoryEntryAttribute(MapAttribute):
+    status = UnicodeAttribute()
+    at = UnicodeAttribute()
+    actor = UnicodeAttribute()
+
+
+class RequestsByCustomer(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "byCustomer"
+        projection = AllProjection()
+
+    customer_id = UnicodeAttribute(hash_key=True, attr_name="customerId")
+    created_at = UnicodeAttribute(range_key=True, attr_name="createdAt")
+
+
+class PrivacyRequestItem(Model):
+    class Meta(_Table):
+        pass
+
+    request_id = UnicodeAttribute(hash_key=True, attr_name="requestId")
+    customer_id = UnicodeAttribute(attr_name="customerId")
+    type = UnicodeAttribute()
+    status = UnicodeAttribute()
+    submitted_by = UnicodeAttribute(attr_name="submittedBy")
+    identity_verified_by = UnicodeAttribute(attr_name="identityVerifiedBy")
+    identity_verified_at = UnicodeAttribute(attr_name="identityVerifiedAt")
+    created_at = UnicodeAttribute(attr_name="createdAt")
+    updated_at = UnicodeAttribute(attr_name="updatedAt")
+    confirm_by = UnicodeAttribute(attr_name="confirmBy")
+    reason = UnicodeAttribute(null=True)
+    cascade = BooleanAttribute(default=False)
+    confirmed_by = UnicodeAttribute(null=True, attr_name="confirmedBy")
+    confirmed_at = UnicodeAttribute(null=True, attr_name="confirmedAt")
+    completed_at = UnicodeAttribute(null=True, attr_name="completedAt")
+    rejection_reason = UnicodeAttribute(null=True, attr_name="rejectionReason")
+    task_token = UnicodeAttribute(null=True, attr_name="taskToken")
+    history = ListAttribute(of=HistoryEntryAttribute, default=list)
+    result = MapAttribute(null=True)
+    by_customer = RequestsByCustomer()
+
+
+class AuditByRequest(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "byRequest"
+        projection = AllProjection()
+
+    request_id = UnicodeAttribute(hash_key=True, attr_name="requestId")
+    at = UnicodeAttribute(range_key=True)
+
+
+class AuditEntryItem(Model):
+    """One entry per state change. The id is derived from the request and the event, so a retried
+    or duplicated delivery can never write a second entry for the same change."""
+
+    class Meta(_Table):
+        pass
+
+    entry_id = UnicodeAttribute(hash_key=True, attr_name="entryId")
+    at = UnicodeAttribute()
+    seq = NumberAttribute()
+    request_id = UnicodeAttribute(attr_name="requestId")
+    request_type = UnicodeAttribute(attr_name="requestType")
+    event_type = UnicodeAttribute(attr_name="eventType")
+    actor = UnicodeAttribute()
+    outcome = UnicodeAttribute()
+    customer_hash = UnicodeAttribute(attr_name="customerHash")
+    details = MapAttribute(null=True)
+    by_request = AuditByRequest()
+
+
+class SuppressionBySubject(GlobalSecondaryIndex):
+    """Every entry one customer's requests put in the index, whatever identifiers they had then."""
+
+    class Meta:
+        index_name = "bySubject"
+        projection = AllProjection()
+
+    subject_hash = UnicodeAttribute(hash_key=True, attr_name="subjectHash")
+    entry = UnicodeAttribute(range_key=True)
+
+
+class SuppressionItem(Model):
+    """The 'Ceased index': keyed hashes of normalised identifiers. The sort key names the reason and
+    whose request put it there, so resuming one customer never lifts a suppression that another
+    customer sharing the same e-mail or phone still needs."""
+
+    class Meta(_Table):
+        pass
+
+    identifier_hash = UnicodeAttribute(hash_key=True, attr_name="identifierHash")
+    entry = UnicodeAttribute(range_key=True)
+    reason = UnicodeAttribute()
+    identifier_kind = UnicodeAttribute(attr_name="identifierKind")
+    subject_hash = UnicodeAttribute(attr_name="subjectHash")
+    at = UnicodeAttribute()
+    request_id = UnicodeAttribute(attr_name="requestId")
+    by_subject = SuppressionBySubject()
+
+
+class IdempotencyRecord(Model):
+    """Powertools idempotency's table (its default attribute names)."""
+
+    class Meta(_Table):
+        pass
+
+    id = UnicodeAttribute(hash_key=True)
+    expiration = TTLAttribute(null=True)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    CustomerItem,
+    PrivacyRequestItem,
+    AuditEntryItem,
+    SuppressionItem,
+    IdempotencyRecord,
+)
+
+M = TypeVar("M", bound=Model)
+
+
+@cache
+def bind(model: type[M], table_name: str) -> type[M]:
+    """A subclass of `model` bound to one table; pynamodb copies the indexes onto it."""
+    meta = type("Meta", (model.Meta,), {"table_name": table_name})
+    return type(f"{model.__name__}_{table_name}", (model,), {"Meta": meta})  # type: ignore[return-value]

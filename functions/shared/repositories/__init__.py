@@ -1,0 +1,46 @@
+"""Repositories: the only code that touches pynamodb or boto3's DynamoDB client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from functions.shared.identifiers import KeyedHasher
+from functions.shared.models import (
+    AuditEntryItem,
+    CustomerItem,
+    PrivacyRequestItem,
+    SuppressionItem,
+    bind,
+)
+from functions.shared.repositories.customers import CustomerRepository
+from functions.shared.repositories.requests import RequestRepository
+from functions.shared.repositories.suppression import SuppressionRepository
+from functions.shared.repositories.transitions import Tables, Transitions
+from functions.shared.settings import TableSettings
+
+
+@dataclass(frozen=True)
+class Repositories:
+    customers: CustomerRepository
+    requests: RequestRepository
+    suppression: SuppressionRepository
+    transitions: Transitions
+
+
+def tables_for(settings: TableSettings) -> Tables:
+    return Tables(
+        customers=bind(CustomerItem, settings.customers_table),
+        requests=bind(PrivacyRequestItem, settings.requests_table),
+        audit=bind(AuditEntryItem, settings.audit_table),
+        suppression=bind(SuppressionItem, settings.suppression_table),
+    )
+
+
+def build_repositories(settings: TableSettings, hasher: KeyedHasher) -> Repositories:
+    tables = tables_for(settings)
+    return Repositories(
+        customers=CustomerRepository(tables.customers),
+        requests=RequestRepository(tables.requests),
+        suppression=SuppressionRepository(tables.suppression),
+        transitions=Transitions(tables, hasher),
+    )

@@ -1,0 +1,72 @@
+"""Reads of privacy requests, and the one write that is not a state change: the task token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+
+from functions.shared.domain import HistoryEntry, PrivacyRequest, RequestStatus, RequestType
+from functions.shared.errors import RequestNotFoundError
+from functions.shared.models import MapAttribute, PrivacyRequestItem
+
+
+def _plain(value: Any) -> Any:
+    return value.as_dict() if isinstance(value, MapAttribute) else value
+
+
+def to_domain(item: PrivacyRequestItem) -> PrivacyRequest:
+    return PrivacyRequest(
+        request_id=item.request_id,
+        customer_id=item.customer_id,
+        type=RequestType(item.type),
+        status=RequestStatus(item.status),
+        submitted_by=item.submitted_by,
+        identity_verified_by=item.identity_verified_by,
+        identity_verified_at=item.identity_verified_at,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        confirm_by=item.confirm_by,
+        reason=item.reason,
+        cascade=bool(item.cascade),
+        confirmed_by=item.confirmed_by,
+        confirmed_at=item.confirmed_at,
+        completed_at=item.completed_at,
+        rejection_reason=item.rejection_reason,
+        task_token=item.task_token,
+        history=tuple(
+            HistoryEntry(status=RequestStatus(h.status), at=h.at, actor=h.actor)
+            for h in item.history or ()
+        ),
+        result=_plain(item.result) or {},
+    )
+
+
+class RequestRepository:
+    def __init__(self, model: type[PrivacyRequestItem]) -> None:
+        self._model = model
+
+    def get(self, request_id: str) -> PrivacyRequest:
+        try:
+            return to_domain(self._model.get(request_id, consistent_read=True))
+        except self._model.DoesNotExist:
+            raise RequestNotFoundError(request_id) from None
+
+    def latest_for_customer(self, customer_id: str) -> PrivacyRequest | None:
+        items = self._model.by_customer.query(customer_id, scan_index_forward=False, limit=1)
+        return next((to_domain(item) for item in items), None)
+
+    def keep_task_token(self, request_id: str, task_token: str) -> PrivacyRequest:
+        """Store the workflow's callback token and answer the request as it now stands, so the
+        caller can see whether a confirmation or cancellation arrived before the token did."""
+        item = self._model(request_id)
+        try:
+            item.update(
+                actions=[self._model.task_token.set(task_token)],
+                condition=self._model.request_id.exists(),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise RequestNotFoundError(request_id) from None
+            raise
+        return to_domain(item)

@@ -1,0 +1,55 @@
+"""Typed settings, one model per function, read from the environment at cold start.
+
+There are no default table names: a missing variable fails the cold start with a clear message
+instead of writing to a table nobody meant."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        environ = os.environ if environ is None else environ
+        values = {
+            name: environ[name.upper()] for name in cls.model_fields if name.upper() in environ
+        }
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            missing = ", ".join(str(e["loc"][0]).upper() for e in exc.errors())
+            raise RuntimeError(f"{cls.__name__}: missing or invalid settings: {missing}") from None
+
+
+class TableSettings(Settings):
+    customers_table: str
+    requests_table: str
+    audit_table: str
+    suppression_table: str
+
+
+class HashingSettings(Settings):
+    hmac_key_parameter: str
+    default_country_code: str | None = None
+
+
+class WorkflowSettings(TableSettings, HashingSettings):
+    """What every workflow step needs: the tables it writes and the key it hashes with."""
+
+
+class CompletionSettings(WorkflowSettings):
+    event_bus_name: str
+
+
+class ApiSettings(WorkflowSettings):
+    idempotency_table: str
+    state_machine_arn: str
+    idempotency_window_seconds: int = 300
+    confirmation_timeout_seconds: int = 7 * 24 * 3600

@@ -1,0 +1,51 @@
+"""Builds each function's dependencies once per cold start, from its typed settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import TypeVar
+
+from functions.shared.identifiers import KeyedHasher
+from functions.shared.keys import load_hasher
+from functions.shared.repositories import Repositories, build_repositories
+from functions.shared.repositories.workflow import EventPublisher, Workflow
+from functions.shared.settings import (
+    ApiSettings,
+    CompletionSettings,
+    Settings,
+    WorkflowSettings,
+)
+
+S = TypeVar("S", bound=Settings)
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    repos: Repositories
+    hasher: KeyedHasher
+    workflow: Workflow
+    events: EventPublisher | None = None
+
+
+@cache
+def settings_of(cls: type[S]) -> S:
+    return cls.from_env()
+
+
+@cache
+def dependencies(cls: type[WorkflowSettings]) -> Dependencies:
+    settings = settings_of(cls)
+    hasher = load_hasher(settings)
+    return Dependencies(
+        repos=build_repositories(settings, hasher),
+        hasher=hasher,
+        workflow=Workflow(
+            settings.state_machine_arn if isinstance(settings, ApiSettings) else None
+        ),
+        events=(
+            EventPublisher(settings.event_bus_name)
+            if isinstance(settings, CompletionSettings)
+            else None
+        ),
+    )

@@ -1,0 +1,84 @@
+"""The workflow's own steps: validate, wait for the agent's confirmation, finish."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from functions.shared.domain import RequestStatus, ensure_request_allowed, utc_now
+from functions.shared.errors import ConflictError, CustomerNotFoundError
+from functions.shared.repositories.workflow import CANCELLED_ERROR, CLOSED_ERROR
+from functions.shared.services.status_change import WORKFLOW_ACTOR, reject
+from functions.shared.wiring import Dependencies
+
+
+def validate_request(request_id: str, deps: Dependencies) -> dict[str, Any]:
+    """Check again, at execution time, what the API checked at submission: the customer may have
+    changed since (ceased by another request, forgotten). An invalid request ends REJECTED."""
+    request = deps.repos.requests.get(request_id)
+    summary = {"requestId": request_id, "type": request.type.value, "proceed": False}
+    if request.status is not RequestStatus.AWAITING_CONFIRMATION:
+        return {**summary, "status": request.status.value}
+    try:
+        ensure_request_allowed(
+            request.type, deps.repos.customers.privacy_status(request.customer_id)
+        )
+    except (ConflictError, CustomerNotFoundError) as exc:
+        reject(deps, request_id, str(exc))
+        return {**summary, "status": RequestStatus.REJECTED.value}
+    return {
+        **summary,
+        "proceed": True,
+        "status": request.status.value,
+        "confirmationTimeoutSeconds": _seconds_until(request.confirm_by),
+    }
+
+
+def await_confirmation(request_id: str, task_token: str, deps: Dependencies) -> None:
+    """Keep the callback token on the request. If the agent answered before the token arrived,
+    pass the answer on now: whichever of the two writes comes second sends it."""
+    request = deps.repos.requests.keep_task_token(request_id, task_token)
+    if request.status in (RequestStatus.CONFIRMED, RequestStatus.APPLIED):
+        deps.workflow.resume(task_token, {"confirmedBy": request.confirmed_by})
+    elif request.status is RequestStatus.CANCELLED:
+        deps.workflow.abort(task_token, CANCELLED_ERROR, "the agent cancelled the request")
+    elif request.status is not RequestStatus.AWAITING_CONFIRMATION:
+        deps.workflow.abort(task_token, CLOSED_ERROR, f"the request is {request.status.value}")
+
+
+_FINISH_FROM = {
+    RequestStatus.COMPLETED: {RequestStatus.APPLIED},
+    RequestStatus.EXPIRED: {RequestStatus.AWAITING_CONFIRMATION, RequestStatus.CONFIRMED},
+    RequestStatus.FAILED: {
+        RequestStatus.RECEIVED,
+        RequestStatus.AWAITING_CONFIRMATION,
+        RequestStatus.CONFIRMED,
+        RequestStatus.APPLIED,
+    },
+}
+
+
+def finish_request(
+    request_id: str, outcome: RequestStatus, deps: Dependencies, error: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Close the request with its outcome and audit it; announce a completion."""
+    request = deps.repos.requests.get(request_id)
+    if request.status in _FINISH_FROM[outcome]:
+        updates: dict[str, Any] = {}
+        details: dict[str, Any] = {}
+        if outcome is RequestStatus.COMPLETED:
+            updates["completed_at"] = utc_now()
+        if error:
+            # The error name only: a cause text may quote data we must not keep.
+            details["error"] = str(error.get("Error", "Unknown"))
+        request = deps.repos.transitions.advance(
+            request, outcome, WORKFLOW_ACTOR, updates=updates, details=details
+        )
+    if request.status is RequestStatus.COMPLETED and deps.events is not None:
+        deps.events.request_completed(request)
+    return {"requestId": request_id, "status": request.status.value}
+
+
+def _seconds_until(deadline: str) -> int:
+    remaining = datetime.fromisoformat(deadline) - datetime.now(UTC)
+    return max(1, int(remaining.total_seconds()))

@@ -1,0 +1,48 @@
+"""Every Lambda function of the product, declared once for CDK and the local stack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from functions.shared.settings import (
+    ApiSettings,
+    CompletionSettings,
+    Settings,
+    WorkflowSettings,
+)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    handler: str
+    settings: type[Settings]
+    # The state-machine placeholder that receives this function's ARN, if the workflow calls it.
+    placeholder: str | None = None
+
+    def environment(self, values: dict[str, str]) -> dict[str, str]:
+        """The function's environment: exactly the variables its settings model reads."""
+        names = [name.upper() for name in self.settings.model_fields]
+        return {name: values[name] for name in names if name in values}
+
+
+API = FunctionSpec("Api", "functions.api.handler.handler", ApiSettings)
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    API,
+    FunctionSpec(
+        "Validate", "functions.workflow.validate.handler", WorkflowSettings, "ValidateFunctionArn"
+    ),
+    FunctionSpec(
+        "AwaitConfirmation",
+        "functions.workflow.await_confirmation.handler",
+        WorkflowSettings,
+        "AwaitConfirmationFunctionArn",
+    ),
+    FunctionSpec("Cease", "functions.cease.handler.handler", WorkflowSettings, "CeaseFunctionArn"),
+    FunctionSpec(
+        "Resume", "functions.resume.handler.handler", WorkflowSettings, "ResumeFunctionArn"
+    ),
+    FunctionSpec(
+        "Finish", "functions.workflow.finish.handler", CompletionSettings, "FinishFunctionArn"
+    ),
+)
