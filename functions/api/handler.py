@@ -83,13 +83,20 @@ def submit(customer_id: str) -> Response:
         confirmation_timeout_seconds=settings_of(ApiSettings).confirmation_timeout_seconds,
     )
     # The same Idempotency-Key, or without one the same body, from the same agent for the same
-    # customer within the window answers the first request instead of opening another.
+    # customer within the window answers the first request instead of opening another. Without a
+    # key, a request of the customer that ended since starts a new generation: re-submitting after
+    # a cancellation opens a new request rather than answering the cancelled one.
     key = app.current_event.headers.get("idempotency-key") or app.current_event.headers.get(
         "Idempotency-Key"
     )
     body_json = body.model_dump(mode="json", by_alias=True)
     identity = {"customerId": customer_id, "caller": caller.username}
-    identity.update({"idempotencyKey": key} if key else {"body": body_json})
+    if key:
+        identity["idempotencyKey"] = key
+    else:
+        requests = dependencies(ApiSettings).repos.requests
+        identity["body"] = body_json
+        identity["after"] = requests.latest_closed_for_customer(customer_id)
     idempotent, config = _idempotent_submit()
     config.register_lambda_context(app.lambda_context)
     answer = idempotent(submission={"key": identity, "body": body_json}, run=run)

@@ -16,22 +16,27 @@ def validate_request(request_id: str, deps: Dependencies) -> dict[str, Any]:
     """Check again, at execution time, what the API checked at submission: the customer may have
     changed since (ceased by another request, forgotten). An invalid request ends REJECTED."""
     request = deps.repos.requests.get(request_id)
-    summary = {"requestId": request_id, "type": request.type.value, "proceed": False}
-    if request.status is not RequestStatus.AWAITING_CONFIRMATION:
-        return {**summary, "status": request.status.value}
+
+    def answer(status: RequestStatus, proceed: bool) -> dict[str, Any]:
+        # Every key, always: the state machine's ResultSelector names each of them.
+        return {
+            "requestId": request_id,
+            "type": request.type.value,
+            "status": status.value,
+            "proceed": proceed,
+            "confirmationTimeoutSeconds": _seconds_until(request.confirm_by),
+        }
+
+    # The agent may confirm (or cancel) before this first step runs.
+    if request.status not in (RequestStatus.AWAITING_CONFIRMATION, RequestStatus.CONFIRMED):
+        return answer(request.status, proceed=False)
     try:
-        ensure_request_allowed(
-            request.type, deps.repos.customers.privacy_status(request.customer_id)
-        )
+        status = deps.repos.customers.privacy_status(request.customer_id)
+        ensure_request_allowed(request.type, status)
     except (ConflictError, CustomerNotFoundError) as exc:
         reject(deps, request_id, str(exc))
-        return {**summary, "status": RequestStatus.REJECTED.value}
-    return {
-        **summary,
-        "proceed": True,
-        "status": request.status.value,
-        "confirmationTimeoutSeconds": _seconds_until(request.confirm_by),
-    }
+        return answer(RequestStatus.REJECTED, proceed=False)
+    return answer(request.status, proceed=True)
 
 
 def await_confirmation(request_id: str, task_token: str, deps: Dependencies) -> None:

@@ -56,6 +56,13 @@ class RequestRepository:
         items = self._model.by_customer.query(customer_id, scan_index_forward=False, limit=1)
         return next((to_domain(item) for item in items), None)
 
+    def latest_closed_for_customer(self, customer_id: str) -> str | None:
+        """The id of the customer's most recently created request that has ended, if any."""
+        for item in self._model.by_customer.query(customer_id, scan_index_forward=False):
+            if RequestStatus(item.status).is_terminal:
+                return str(item.request_id)
+        return None
+
     def keep_task_token(self, request_id: str, task_token: str) -> PrivacyRequest:
         """Store the workflow's callback token and answer the request as it now stands, so the
         caller can see whether a confirmation or cancellation arrived before the token did."""

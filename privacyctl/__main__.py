@@ -1,0 +1,5 @@
+import sys
+
+from privacyctl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,79 @@
+"""A small HTTP client of the privacy API (API.md). Standard library only."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class ApiClient:
+    def __init__(self, base_url: str, token: str, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._timeout = timeout
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=json.dumps(body).encode() if body is not None else None,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {self._token}",
+                "Content-Type": "application/json",
+                **(headers or {}),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                return dict(json.loads(response.read() or b"{}"))
+        except urllib.error.HTTPError as exc:
+            raise _api_error(exc.code, exc.read()) from None
+        except urllib.error.URLError as exc:
+            raise ApiError(
+                0, "UNREACHABLE", f"cannot reach {self.base_url}: {exc.reason}"
+            ) from None
+
+    def submit(
+        self, customer_id: str, body: dict[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self.call("POST", f"/customers/{customer_id}/privacy-requests", body, headers)
+
+    def request(self, request_id: str) -> dict[str, Any]:
+        return self.call("GET", f"/privacy-requests/{request_id}")
+
+    def confirm(self, request_id: str) -> dict[str, Any]:
+        return self.call("POST", f"/privacy-requests/{request_id}/confirm", {})
+
+    def cancel(self, request_id: str) -> dict[str, Any]:
+        return self.call("POST", f"/privacy-requests/{request_id}/cancel", {})
+
+    def privacy(self, customer_id: str) -> dict[str, Any]:
+        return self.call("GET", f"/customers/{customer_id}/privacy")
+
+    def permissions(self, customer_id: str) -> dict[str, Any]:
+        return self.call("GET", f"/customers/{customer_id}/processing-permissions")
+
+
+def _api_error(status: int, raw: bytes) -> ApiError:
+    try:
+        error = json.loads(raw)["error"]
+        return ApiError(status, str(error["code"]), str(error["message"]))
+    except (ValueError, KeyError, TypeError):
+        return ApiError(status, "HTTP_ERROR", raw.decode(errors="replace")[:200] or "no body")

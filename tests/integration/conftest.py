@@ -1,0 +1,90 @@
+"""One local stack per test session (moto server + real handlers + local gateway on free ports).
+Each test works on customers of its own, so tests never see each other's data."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from functions.shared.models import AuditEntryItem, CustomerItem, SuppressionItem, bind
+from infra.local.stack import DEMO_CUSTOMERS, LocalStack
+from privacyctl.client import ApiClient
+
+TERMINAL = {"COMPLETED", "REJECTED", "CANCELLED", "EXPIRED", "FAILED"}
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    local = LocalStack(api_port=0).start(seed=False)
+    yield local
+    local.stop()
+
+
+@pytest.fixture
+def agent(stack: LocalStack) -> ApiClient:
+    return ApiClient(stack.api_url, "dev:alice:agent")
+
+
+@pytest.fixture
+def compliance(stack: LocalStack) -> ApiClient:
+    return ApiClient(stack.api_url, "dev:carol:compliance")
+
+
+def demo_record(template: str = "C-1001") -> dict[str, Any]:
+    records = {r["customerId"]: r for r in json.loads(DEMO_CUSTOMERS.read_text())}
+    return copy.deepcopy(records[template])
+
+
+@pytest.fixture
+def new_customer(stack: LocalStack):
+    """Seeds a fresh copy of a demo customer under a new id and answers (id, record)."""
+
+    def make(template: str = "C-1001") -> tuple[str, dict[str, Any]]:
+        record = demo_record(template)
+        record["customerId"] = f"T-{uuid.uuid4().hex[:12]}"
+        stack.seed([record])
+        return record["customerId"], record
+
+    return make
+
+
+def wait_for(api: ApiClient, request_id: str, timeout: float = 30.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        request = api.request(request_id)
+        if request["status"] in TERMINAL:
+            return request
+        if time.monotonic() > deadline:
+            raise AssertionError(f"request stuck in {request['status']}")
+        time.sleep(0.05)
+
+
+def run_request(api: ApiClient, customer_id: str, request_type: str) -> dict[str, Any]:
+    submitted = api.submit(customer_id, {"type": request_type, "identityVerified": True})
+    api.confirm(submitted["requestId"])
+    return wait_for(api, submitted["requestId"])
+
+
+def audit_entries(stack: LocalStack, request_id: str) -> list[AuditEntryItem]:
+    model = bind(AuditEntryItem, stack.env["AUDIT_TABLE"])
+    return sorted(model.by_request.query(request_id), key=lambda e: e.seq)
+
+
+def customer_items(stack: LocalStack, customer_id: str) -> dict[str, dict[str, Any]]:
+    model = bind(CustomerItem, stack.env["CUSTOMERS_TABLE"])
+    return {item.sk: item.to_simple_dict() for item in model.query(customer_id)}
+
+
+def suppression_entries(stack: LocalStack) -> list[SuppressionItem]:
+    return list(bind(SuppressionItem, stack.env["SUPPRESSION_TABLE"]).scan())
+
+
+def count_items(stack: LocalStack, env_var: str) -> int:
+    table = stack.client("dynamodb").scan(TableName=stack.env[env_var], Select="COUNT")
+    return int(table["Count"])
