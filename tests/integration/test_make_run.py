@@ -1,0 +1,63 @@
+"""`make run`'s entry point, as a user starts it: a process that seeds the demo customers,
+prints how to call it, serves HTTP, and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from privacyctl.client import ApiClient
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_local_stack_process_serves_the_demo_and_stops_on_ctrl_c():
+    port = _free_port()
+    env = {**os.environ, "LOCAL_API_PORT": str(port)}
+    for name in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
+        env.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.local"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if "Ctrl-C stops it" in line or not line:
+                break
+        banner = "".join(lines)
+        assert f"http://127.0.0.1:{port}" in banner, banner
+
+        api = ApiClient(f"http://127.0.0.1:{port}", "dev:alice:agent")
+        assert api.privacy("C-1001")["privacyStatus"] == "ACTIVE"
+        assert api.privacy("C-1012")["consents"]
+        outcome = api.submit("C-1005", {"type": "CEASE_MARKETING", "identityVerified": True})
+        api.confirm(outcome["requestId"])
+        for _ in range(200):
+            if api.request(outcome["requestId"])["status"] == "COMPLETED":
+                break
+            time.sleep(0.05)
+        assert api.privacy("C-1005")["privacyStatus"] == "CEASED"
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, rest
+    assert "local stack stopped" in rest

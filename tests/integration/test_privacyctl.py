@@ -1,0 +1,61 @@
+"""privacyctl against the local stack over HTTP."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from privacyctl.cli import main
+
+
+def _last_json(out: str) -> dict:
+    """privacyctl prints one indented JSON document, after any one-line handler logs."""
+    return json.loads(out[out.index("{\n") :])
+
+
+def _run(stack, capsys, *argv, ask=lambda question: False):
+    code = main(["--api", stack.api_url, "--token", "dev:alice:agent", *argv], ask=ask)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cease_and_resume_non_interactively(stack, capsys, new_customer):
+    customer_id, _ = new_customer()
+    code, out, _ = _run(stack, capsys, "cease", customer_id, "--identity-verified", "--yes")
+    assert code == 0
+    assert "COMPLETED (Cease Marketing Processing - Completed)" in out
+
+    code, out, _ = _run(stack, capsys, "customer", customer_id)
+    shown = _last_json(out)
+    assert shown["privacyStatus"] == "CEASED" and shown["permissions"]["loyalty"] is True
+
+    code, out, _ = _run(stack, capsys, "resume", customer_id, "--identity-verified", "--yes")
+    assert code == 0 and "Resume Marketing Processing - Completed" in out
+
+
+def test_interactive_questions_gate_submission_and_confirmation(stack, capsys, new_customer):
+    customer_id, _ = new_customer()
+    asked = []
+
+    code, _, err = _run(stack, capsys, "cease", customer_id, ask=lambda q: asked.append(q))
+    assert code == 1 and "identity must be verified" in err
+    assert "verified the identity" in asked[0]
+
+    answers = iter([True, False])  # identity verified: yes; "Yes, Cease Marketing?": no
+    code, out, _ = _run(stack, capsys, "cease", customer_id, ask=lambda q: next(answers))
+    assert code == 0 and "Left awaiting confirmation" in out
+    # stdout also carries the in-process handlers' JSON logs: pick privacyctl's own line.
+    request_id = re.search(r"^request ([0-9a-f]{32}): AWAITING_CONFIRMATION$", out, re.M).group(1)
+
+    code, out, _ = _run(stack, capsys, "request", request_id)
+    assert _last_json(out)["status"] == "AWAITING_CONFIRMATION"
+    code, out, _ = _run(stack, capsys, "cancel", request_id)
+    assert code == 0 and _last_json(out)["status"] == "CANCELLED"
+
+
+def test_api_errors_print_the_message_and_exit_non_zero(stack, capsys):
+    code, _, err = _run(stack, capsys, "cease", "C-nobody", "--identity-verified", "--yes")
+    assert code == 1
+    assert "customer C-nobody was not found (NOT_FOUND, HTTP 404)" in err
+    code, _, err = _run(stack, capsys, "confirm", "f" * 32)
+    assert code == 1 and "HTTP 404" in err
