@@ -1,0 +1,79 @@
+import pytest
+
+from functions.shared.domain import (
+    PrivacyStatus,
+    RequestStatus,
+    RequestType,
+    ensure_request_allowed,
+    processing_permissions,
+    status_text,
+)
+from functions.shared.errors import ConflictError
+
+CEASE, RESUME = RequestType.CEASE_MARKETING, RequestType.RESUME_MARKETING
+
+
+@pytest.mark.parametrize(
+    ("request_type", "status", "text"),
+    [
+        (CEASE, RequestStatus.COMPLETED, "Cease Marketing Processing - Completed"),
+        (RESUME, RequestStatus.COMPLETED, "Resume Marketing Processing - Completed"),
+        (
+            CEASE,
+            RequestStatus.AWAITING_CONFIRMATION,
+            "Cease Marketing Processing - Awaiting Confirmation",
+        ),
+        (CEASE, RequestStatus.APPLIED, "Cease Marketing Processing - In Progress"),
+        (RESUME, RequestStatus.REJECTED, "Resume Marketing Processing - Rejected"),
+    ],
+)
+def test_status_text_uses_the_crm_wording(request_type, status, text):
+    assert status_text(request_type, status) == text
+
+
+def test_every_status_has_a_text():
+    for request_type in RequestType:
+        for status in RequestStatus:
+            assert status_text(request_type, status).startswith(request_type.label)
+
+
+@pytest.mark.parametrize(
+    ("request_type", "status", "allowed"),
+    [
+        (RequestType.CEASE_MARKETING, PrivacyStatus.ACTIVE, True),
+        (RequestType.CEASE_MARKETING, PrivacyStatus.CEASED, False),
+        (RequestType.CEASE_MARKETING, PrivacyStatus.FORGOTTEN, False),
+        (RequestType.RESUME_MARKETING, PrivacyStatus.CEASED, True),
+        (RequestType.RESUME_MARKETING, PrivacyStatus.ACTIVE, False),
+        (RequestType.RESUME_MARKETING, PrivacyStatus.FORGOTTEN, False),
+    ],
+)
+def test_which_requests_make_sense_for_which_status(request_type, status, allowed):
+    if allowed:
+        ensure_request_allowed(request_type, status)
+    else:
+        with pytest.raises(ConflictError):
+            ensure_request_allowed(request_type, status)
+
+
+def test_cease_blocks_marketing_never_loyalty_and_forget_blocks_everything():
+    assert processing_permissions(PrivacyStatus.ACTIVE) == dict.fromkeys(
+        ("marketing", "audiences", "campaigns", "loyalty"), True
+    )
+    assert processing_permissions(PrivacyStatus.CEASED) == {
+        "marketing": False,
+        "audiences": False,
+        "campaigns": False,
+        "loyalty": True,
+    }
+    assert not any(processing_permissions(PrivacyStatus.FORGOTTEN).values())
+
+
+def test_terminal_statuses():
+    assert {s for s in RequestStatus if s.is_terminal} == {
+        RequestStatus.COMPLETED,
+        RequestStatus.REJECTED,
+        RequestStatus.CANCELLED,
+        RequestStatus.EXPIRED,
+        RequestStatus.FAILED,
+    }
