@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functions.shared.settings import (
     ApiSettings,
     CompletionSettings,
+    ForgetSettings,
     Settings,
     WorkflowSettings,
 )
@@ -42,6 +43,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "Resume", "functions.resume.handler.handler", WorkflowSettings, "ResumeFunctionArn"
     ),
+    FunctionSpec("Forget", "functions.forget.handler.handler", ForgetSettings, "ForgetFunctionArn"),
     FunctionSpec(
         "Finish", "functions.workflow.finish.handler", CompletionSettings, "FinishFunctionArn"
     ),

@@ -65,7 +65,9 @@ def _idempotent_submit() -> Any:
         data_keyword_argument="submission", persistence_store=persistence, config=config
     )
     def submit(submission: dict[str, Any], run: services.Submission) -> dict[str, Any]:
-        return services.submit_request(run, dependencies(ApiSettings))
+        # Only the id is kept in the idempotency table: nothing personal outlives a forget there.
+        summary = services.submit_request(run, dependencies(ApiSettings))
+        return {"requestId": summary["requestId"]}
 
     return submit, config
 
@@ -99,9 +101,12 @@ def submit(customer_id: str) -> Response:
         identity["after"] = requests.latest_closed_for_customer(customer_id)
     idempotent, config = _idempotent_submit()
     config.register_lambda_context(app.lambda_context)
-    answer = idempotent(submission={"key": identity, "body": body_json}, run=run)
+    # Before any replay: a forgotten customer's old requests are answered to nobody.
+    services.ensure_not_forgotten(customer_id, dependencies(ApiSettings))
+    stored = idempotent(submission={"key": identity, "body": body_json}, run=run)
+    request = dependencies(ApiSettings).repos.requests.get(stored["requestId"])
     metrics.add_metric(name="RequestsSubmitted", unit=MetricUnit.Count, value=1)
-    return Response(202, content_types.APPLICATION_JSON, json.dumps(answer))
+    return Response(202, content_types.APPLICATION_JSON, json.dumps(request_summary(request)))
 
 
 @app.get("/privacy-requests/<request_id>")

@@ -12,9 +12,12 @@ from functions.api.schemas import SubmitRequestBody, customer_privacy, request_s
 from functions.shared.domain import (
     HistoryEntry,
     PrivacyRequest,
+    PrivacyStatus,
     RequestStatus,
+    RequestType,
     ensure_request_allowed,
     processing_permissions,
+    pseudonym,
     utc_now,
 )
 from functions.shared.errors import ConflictError, ValidationError
@@ -40,7 +43,7 @@ def submit_request(submission: Submission, deps: Dependencies) -> dict[str, Any]
             "identityVerified must be true: an agent must attest that the customer's identity "
             "was verified before a privacy request is submitted"
         )
-    if body.cascade:
+    if body.cascade and body.type is not RequestType.FORGET:
         raise ValidationError("cascade applies to FORGET requests only")
     status = deps.repos.customers.privacy_status(submission.customer_id)
     ensure_request_allowed(body.type, status)
@@ -80,6 +83,11 @@ def submit_request(submission: Submission, deps: Dependencies) -> dict[str, Any]
         raise
     logger.info("request submitted", extra={"requestId": request.request_id})
     return request_summary(request)
+
+
+def ensure_not_forgotten(customer_id: str, deps: Dependencies) -> None:
+    if deps.repos.customers.privacy_status(customer_id) is PrivacyStatus.FORGOTTEN:
+        ensure_request_allowed(RequestType.FORGET, PrivacyStatus.FORGOTTEN)
 
 
 def confirm_request(request_id: str, caller: Caller, deps: Dependencies) -> PrivacyRequest:
@@ -131,6 +139,9 @@ def cancel_request(request_id: str, caller: Caller, deps: Dependencies) -> Priva
 
 def describe_customer_privacy(customer_id: str, deps: Dependencies) -> dict[str, Any]:
     privacy = deps.repos.customers.get_privacy(customer_id)
+    if privacy.privacy_status is PrivacyStatus.FORGOTTEN:
+        # Their requests are kept under their pseudonym only.
+        customer_id = pseudonym(deps.hasher.customer(customer_id))
     latest = deps.repos.requests.latest_for_customer(customer_id)
     return customer_privacy(privacy, latest.status_text if latest else None)
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from functions.shared.errors import ConflictError
-from functions.shared.identifiers import IdentifierKind
+from functions.shared.identifiers import PSEUDONYM_PREFIX, IdentifierKind
 
 
 def utc_now() -> str:
@@ -18,6 +18,7 @@ def utc_now() -> str:
 class RequestType(StrEnum):
     CEASE_MARKETING = "CEASE_MARKETING"
     RESUME_MARKETING = "RESUME_MARKETING"
+    FORGET = "FORGET"
 
     @property
     def label(self) -> str:
@@ -27,6 +28,7 @@ class RequestType(StrEnum):
 _LABELS = {
     RequestType.CEASE_MARKETING: "Cease Marketing",
     RequestType.RESUME_MARKETING: "Resume Marketing",
+    RequestType.FORGET: "Forget",
 }
 
 
@@ -103,6 +105,7 @@ def target_privacy_status(request_type: RequestType) -> PrivacyStatus:
     return {
         RequestType.CEASE_MARKETING: PrivacyStatus.CEASED,
         RequestType.RESUME_MARKETING: PrivacyStatus.ACTIVE,
+        RequestType.FORGET: PrivacyStatus.FORGOTTEN,
     }[request_type]
 
 
@@ -189,3 +192,46 @@ class Suppression:
     @property
     def entry(self) -> str:
         return f"{self.reason}#{self.subject_hash}"
+
+
+def pseudonym(customer_hash: str) -> str:
+    """What stands in for a forgotten customer's id on the records we must keep (their requests):
+    their keyed hash, which identifies nobody without the key."""
+    return f"{PSEUDONYM_PREFIX}{customer_hash}"
+
+
+# What each kind of item in a customer's partition is, for erasure counts and exports.
+_CATEGORIES = {
+    "PROFILE": "profile",
+    "PRIVACY": "privacyStatus",
+    "LOYALTY": "loyalty",
+    "ACTIVITY": "activity",
+    "LEDGER": "pointsLedger",
+    "CONSENT": "consents",
+    "RELATION": "relations",
+    "METRIC": "metrics",
+    "WALLET": "offers",
+    "REWARD": "rewards",
+    "CARD": "cards",
+    "TAG": "tags",
+    "NOTE": "notes",
+    "OPENREQ": "openRequestMarkers",
+}
+
+
+def category_of(sort_key: str) -> str:
+    prefix = sort_key.split("#", 1)[0]
+    return _CATEGORIES.get(prefix, f"other:{prefix.lower()}")
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A link from a customer to another; `role` is this customer's side ('parent' or 'child')."""
+
+    type: str
+    role: str
+    customer_id: str
+
+    @property
+    def is_parent(self) -> bool:
+        return self.role == "parent"

@@ -10,6 +10,9 @@ from enum import StrEnum
 
 from functions.shared.errors import ValidationError
 
+# Kept here, not in the domain module, which imports this one.
+PSEUDONYM_PREFIX = "forgotten:"
+
 
 class IdentifierKind(StrEnum):
     CUSTOMER_ID = "customerId"
@@ -70,4 +73,7 @@ class KeyedHasher:
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
     def customer(self, customer_id: str) -> str:
+        """The keyed hash of a customer id; a forgotten customer's stand-in already is one."""
+        if customer_id.startswith(PSEUDONYM_PREFIX):
+            return customer_id.removeprefix(PSEUDONYM_PREFIX)
         return self.hash(IdentifierKind.CUSTOMER_ID, customer_id)

@@ -44,6 +44,10 @@ class WorkflowSettings(TableSettings, HashingSettings):
     """What every workflow step needs: the tables it writes and the key it hashes with."""
 
 
+class ForgetSettings(WorkflowSettings):
+    exports_bucket: str
+
+
 class CompletionSettings(WorkflowSettings):
     event_bus_name: str
 

@@ -9,10 +9,12 @@ from typing import TypeVar
 from functions.shared.identifiers import KeyedHasher
 from functions.shared.keys import load_hasher
 from functions.shared.repositories import Repositories, build_repositories
+from functions.shared.repositories.exports import ExportFiles
 from functions.shared.repositories.workflow import EventPublisher, Workflow
 from functions.shared.settings import (
     ApiSettings,
     CompletionSettings,
+    ForgetSettings,
     Settings,
     WorkflowSettings,
 )
@@ -26,6 +28,7 @@ class Dependencies:
     hasher: KeyedHasher
     workflow: Workflow
     events: EventPublisher | None = None
+    exports: ExportFiles | None = None
 
 
 @cache
@@ -47,5 +50,8 @@ def dependencies(cls: type[WorkflowSettings]) -> Dependencies:
             EventPublisher(settings.event_bus_name)
             if isinstance(settings, CompletionSettings)
             else None
+        ),
+        exports=(
+            ExportFiles(settings.exports_bucket) if isinstance(settings, ForgetSettings) else None
         ),
     )

@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.shared.domain import RequestStatus, ensure_request_allowed, utc_now
+from functions.shared.domain import (
+    RequestStatus,
+    RequestType,
+    ensure_request_allowed,
+    pseudonym,
+    utc_now,
+)
 from functions.shared.errors import ConflictError, CustomerNotFoundError
+from functions.shared.identifiers import PSEUDONYM_PREFIX
 from functions.shared.repositories.workflow import CANCELLED_ERROR, CLOSED_ERROR
 from functions.shared.services.status_change import WORKFLOW_ACTOR, reject
 from functions.shared.wiring import Dependencies
@@ -79,8 +86,15 @@ def finish_request(
         request = deps.repos.transitions.advance(
             request, outcome, WORKFLOW_ACTOR, updates=updates, details=details
         )
-    if request.status is RequestStatus.COMPLETED and deps.events is not None:
-        deps.events.request_completed(request)
+    if request.status is RequestStatus.COMPLETED and not request.customer_id.startswith(
+        PSEUDONYM_PREFIX
+    ):
+        # Downstream systems need the id to forget the person too; the event is not stored.
+        if deps.events is not None:
+            deps.events.request_completed(request)
+        if request.type is RequestType.FORGET:
+            stand_in = pseudonym(deps.hasher.customer(request.customer_id))
+            deps.repos.requests.pseudonymise(request_id, stand_in)
     return {"requestId": request_id, "status": request.status.value}
 
 

@@ -128,6 +128,15 @@ class LocalStack:
             Overwrite=True,
         )
         self.client("events").create_event_bus(Name=env["EVENT_BUS_NAME"])
+        env["EXPORTS_BUCKET"] = f"{prefix}-exports"
+        s3 = self.client("s3")
+        s3.create_bucket(
+            Bucket=env["EXPORTS_BUCKET"],
+            CreateBucketConfiguration={"LocationConstraint": REGION},
+        )
+        s3.put_bucket_versioning(
+            Bucket=env["EXPORTS_BUCKET"], VersioningConfiguration={"Status": "Enabled"}
+        )
         role = self.client("iam").create_role(
             RoleName=f"{prefix}-role",
             AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
@@ -177,11 +186,13 @@ class LocalStack:
 
     def seed(self, customers: list[dict[str, Any]]) -> None:
         from functions.shared.models import CustomerItem, bind
-        from functions.shared.repositories.customers import CustomerRepository
+        from functions.shared.repositories.customers import customer_items
 
-        repository = CustomerRepository(bind(CustomerItem, self.env["CUSTOMERS_TABLE"]))
-        for record in customers:
-            repository.put_record(record)
+        model = bind(CustomerItem, self.env["CUSTOMERS_TABLE"])
+        with model.batch_write() as batch:
+            for record in customers:
+                for item in customer_items(model, record):
+                    batch.save(item)
 
 
 def _use_fake_credentials() -> None:

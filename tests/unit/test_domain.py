@@ -4,6 +4,7 @@ from functions.shared.domain import (
     PrivacyStatus,
     RequestStatus,
     RequestType,
+    category_of,
     ensure_request_allowed,
     processing_permissions,
     status_text,
@@ -46,6 +47,9 @@ def test_every_status_has_a_text():
         (RequestType.RESUME_MARKETING, PrivacyStatus.CEASED, True),
         (RequestType.RESUME_MARKETING, PrivacyStatus.ACTIVE, False),
         (RequestType.RESUME_MARKETING, PrivacyStatus.FORGOTTEN, False),
+        (RequestType.FORGET, PrivacyStatus.ACTIVE, True),
+        (RequestType.FORGET, PrivacyStatus.CEASED, True),
+        (RequestType.FORGET, PrivacyStatus.FORGOTTEN, False),
     ],
 )
 def test_which_requests_make_sense_for_which_status(request_type, status, allowed):
@@ -77,3 +81,27 @@ def test_terminal_statuses():
         RequestStatus.EXPIRED,
         RequestStatus.FAILED,
     }
+
+
+@pytest.mark.parametrize(
+    ("sort_key", "category"),
+    [
+        ("PROFILE", "profile"),
+        ("ACTIVITY#2026-01-01T00:00:00Z#A1", "activity"),
+        ("CONSENT#email", "consents"),
+        ("RELATION#parent-child#C-2", "relations"),
+        ("METRIC#clv", "metrics"),
+        ("WALLET#offer-1", "offers"),
+        ("OPENREQ#FORGET", "openRequestMarkers"),
+        ("SOMETHINGNEW#1", "other:somethingnew"),
+    ],
+)
+def test_every_item_of_a_customer_falls_in_a_named_category(sort_key, category):
+    # Unknown kinds are still counted (and erased): a new CRM feed must not be missed.
+    assert category_of(sort_key) == category
+
+
+def test_forget_has_the_crm_wording():
+    assert (
+        status_text(RequestType.FORGET, RequestStatus.COMPLETED) == "Forget Processing - Completed"
+    )

@@ -1,5 +1,6 @@
 import pytest
 
+from functions.shared.domain import pseudonym
 from functions.shared.errors import ValidationError
 from functions.shared.identifiers import (
     IdentifierKind,
@@ -70,3 +71,11 @@ def test_kind_is_part_of_the_hash_and_the_key_matters():
 def test_short_keys_are_refused():
     with pytest.raises(ValueError):
         KeyedHasher(b"too short")
+
+
+def test_a_forgotten_customers_pseudonym_hashes_to_itself():
+    hasher = KeyedHasher(KEY)
+    customer_hash = hasher.customer("C-1")
+    assert pseudonym(customer_hash) == f"forgotten:{customer_hash}"
+    # Records kept under the pseudonym still resolve to the same subject in the audit trail.
+    assert hasher.customer(pseudonym(customer_hash)) == customer_hash

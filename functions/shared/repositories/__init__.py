@@ -39,7 +39,7 @@ def tables_for(settings: TableSettings) -> Tables:
 def build_repositories(settings: TableSettings, hasher: KeyedHasher) -> Repositories:
     tables = tables_for(settings)
     return Repositories(
-        customers=CustomerRepository(tables.customers),
+        customers=CustomerRepository(tables.customers, hasher),
         requests=RequestRepository(tables.requests),
         suppression=SuppressionRepository(tables.suppression),
         transitions=Transitions(tables, hasher),

@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from functions.shared.domain import Consent, CustomerIdentifiers, CustomerPrivacy, PrivacyStatus
+from functions.shared.domain import (
+    Consent,
+    CustomerIdentifiers,
+    CustomerPrivacy,
+    PrivacyStatus,
+    Relation,
+    category_of,
+    pseudonym,
+)
 from functions.shared.errors import CustomerNotFoundError
+from functions.shared.identifiers import KeyedHasher
 from functions.shared.models import CustomerItem
 
 PROFILE = "PROFILE"
 PRIVACY = "PRIVACY"
 CONSENT_PREFIX = "CONSENT#"
 OPEN_REQUEST_PREFIX = "OPENREQ#"
+RELATION_PREFIX = "RELATION#"
+# Erased last: while the profile exists, an interrupted erasure can still find its customer.
+ERASED_LAST = (PRIVACY, PROFILE)
 
 
 def open_request_key(request_type: str) -> str:
     return f"{OPEN_REQUEST_PREFIX}{request_type}"
 
 
+def tombstone_key(customer_hash: str) -> tuple[str, str]:
+    """Where a forgotten customer's status lives: under their keyed hash, not their id."""
+    return pseudonym(customer_hash), PRIVACY
+
+
 class CustomerRepository:
-    def __init__(self, model: type[CustomerItem]) -> None:
+    def __init__(self, model: type[CustomerItem], hasher: KeyedHasher) -> None:
         self._model = model
+        self._hasher = hasher
 
     def _items(self, customer_id: str, prefix: str) -> list[CustomerItem]:
         return list(self._model.query(customer_id, self._model.sk.startswith(prefix)))
@@ -33,8 +52,9 @@ class CustomerRepository:
             return None
 
     def privacy_status(self, customer_id: str) -> PrivacyStatus:
-        """The customer's status; CustomerNotFoundError when there is neither profile nor
-        privacy record (a forgotten customer keeps only the latter)."""
+        """The customer's status; CustomerNotFoundError when we hold nothing about them."""
+        if self._get(*tombstone_key(self._hasher.customer(customer_id))) is not None:
+            return PrivacyStatus.FORGOTTEN
         privacy = self._get(customer_id, PRIVACY)
         if privacy is not None and privacy.privacy_status:
             return PrivacyStatus(privacy.privacy_status)
@@ -44,6 +64,8 @@ class CustomerRepository:
 
     def get_privacy(self, customer_id: str) -> CustomerPrivacy:
         status = self.privacy_status(customer_id)
+        if status is PrivacyStatus.FORGOTTEN:
+            return CustomerPrivacy(customer_id=customer_id, privacy_status=status)
         privacy = self._get(customer_id, PRIVACY)
         consents = tuple(
             Consent(
@@ -77,17 +99,42 @@ class CustomerRepository:
             phones=tuple(v for v in (data.get("phone"), *data.get("otherPhones", [])) if v),
         )
 
-    def put_record(self, record: dict[str, Any]) -> int:
-        """Store a CRM customer record (the shape of events/demo/customers.json) as one item per
-        fact under the customer's partition. Answers the number of items written."""
-        items = list(customer_items(self._model, record))
-        with self._model.batch_write() as batch:
-            for item in items:
-                batch.save(item)
-        return len(items)
+    def relations(self, customer_id: str) -> list[Relation]:
+        return [
+            Relation(
+                type=item.data["type"], role=item.data["role"], customer_id=item.data["customerId"]
+            )
+            for item in self._items(customer_id, RELATION_PREFIX)
+        ]
+
+    def remove_relation(self, owner_id: str, relation: Relation, other_id: str) -> None:
+        """Delete owner's relation item that points at other_id (idempotent)."""
+        self._model(owner_id, f"{RELATION_PREFIX}{relation.type}#{other_id}").delete()
+
+    def _keys(self, customer_id: str) -> list[str]:
+        # Keys only: a paginated query whose pages hold thousands of keys each.
+        query = self._model.query(customer_id, attributes_to_get=["customerId", "sk"])
+        return [item.sk for item in query]
+
+    def inventory(self, customer_id: str) -> dict[str, int]:
+        """How many items of each category the customer's partition holds."""
+        return dict(Counter(category_of(sk) for sk in self._keys(customer_id)))
+
+    def erase(self, customer_id: str) -> int:
+        """Delete every item of the customer's partition with batch writes (25 per call), the
+        profile and privacy items last. Idempotent: a second run finds less, or nothing."""
+        keys = self._keys(customer_id)
+        first = [sk for sk in keys if sk not in ERASED_LAST]
+        last = [sk for sk in ERASED_LAST if sk in keys]
+        for batch_keys in (first, last):
+            with self._model.batch_write() as batch:
+                for sk in batch_keys:
+                    batch.delete(self._model(customer_id, sk))
+        return len(keys)
 
 
 def customer_items(model: type[CustomerItem], record: dict[str, Any]) -> Iterator[CustomerItem]:
+    """A CRM customer record (the shape of events/demo/customers.json) as one item per fact."""
     customer_id = record["customerId"]
 
     def item(sk: str, data: dict[str, Any]) -> CustomerItem:

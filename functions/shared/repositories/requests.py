@@ -56,6 +56,37 @@ class RequestRepository:
         items = self._model.by_customer.query(customer_id, scan_index_forward=False, limit=1)
         return next((to_domain(item) for item in items), None)
 
+    def for_customer(self, customer_id: str) -> list[PrivacyRequest]:
+        return [to_domain(item) for item in self._model.by_customer.query(customer_id)]
+
+    def save_erasure_plan(self, request_id: str, plan: dict[str, Any]) -> PrivacyRequest:
+        """Keep what an erasure is about to delete (whom, and how many items of each category)
+        on the request before anything is deleted, so an interrupted run resumes with the same
+        plan and reports the same counts. The first plan saved wins."""
+        item = self._model(request_id)
+        try:
+            item.update(
+                actions=[self._model.result.set({"erasure": plan})],
+                condition=(self._model.status == RequestStatus.CONFIRMED.value)
+                & self._model.result.does_not_exist(),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+        return self.get(request_id)
+
+    def pseudonymise(self, request_id: str, stand_in: str) -> None:
+        """Replace a forgotten customer's id on a request we keep, and drop its free-text reason.
+        A request that was forgotten already stays as it is."""
+        try:
+            self._model(request_id).update(
+                actions=[self._model.customer_id.set(stand_in), self._model.reason.remove()],
+                condition=self._model.request_id.exists(),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
     def latest_closed_for_customer(self, customer_id: str) -> str | None:
         """The id of the customer's most recently created request that has ended, if any."""
         for item in self._model.by_customer.query(customer_id, scan_index_forward=False):

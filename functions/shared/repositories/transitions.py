@@ -7,6 +7,7 @@ already made (and writes nothing) or makes it exactly once."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -37,7 +38,12 @@ from functions.shared.models import (
     PrivacyRequestItem,
     SuppressionItem,
 )
-from functions.shared.repositories.customers import PRIVACY, PROFILE, open_request_key
+from functions.shared.repositories.customers import (
+    PRIVACY,
+    PROFILE,
+    open_request_key,
+    tombstone_key,
+)
 from functions.shared.repositories.requests import RequestRepository
 
 _EVENT_TYPES = {RequestStatus.AWAITING_CONFIRMATION: "SUBMITTED"}
@@ -152,6 +158,7 @@ class Transitions:
         suppress: Iterable[Suppression] = (),
         unsuppress: Iterable[Suppression] = (),
         details: Mapping[str, Any] | None = None,
+        forgotten: str | None = None,
     ) -> PrivacyRequest:
         """Move `request` from its current status to `to`, with everything that goes with it.
 
@@ -182,6 +189,8 @@ class Transitions:
         )
         if customer is not None:
             self._add_customer_change(tx, request, customer, now)
+        if forgotten is not None:
+            self._add_tombstone(tx, request, forgotten, now)
         for s in suppress:
             self._add_suppression(tx, request, s, now)
         for s in unsuppress:
@@ -247,6 +256,41 @@ class Transitions:
                 lambda: CustomerNotFoundError(request.customer_id),
             )
 
+    def record_forgotten_relative(
+        self, request: PrivacyRequest, customer_hash: str, details: Mapping[str, Any]
+    ) -> None:
+        """A contact forgotten by cascade: their tombstone and their own audit entry, once."""
+        now = utc_now()
+        tx = _Transaction(self._connection)
+        self._add_tombstone(tx, request, customer_hash, now)
+        self._add_audit(
+            tx,
+            request,
+            request.status,
+            "workflow",
+            details,
+            at=now,
+            event_type="FORGOTTEN_BY_CASCADE",
+            subject_hash=customer_hash,
+        )
+        with contextlib.suppress(ConflictError):  # recorded by an earlier attempt of this step
+            tx.commit()
+
+    def _add_tombstone(
+        self, tx: _Transaction, request: PrivacyRequest, customer_hash: str, now: str
+    ) -> None:
+        t = self._t
+        item = t.customers(
+            *tombstone_key(customer_hash),
+            privacy_status=PrivacyStatus.FORGOTTEN.value,
+            request_id=request.request_id,
+            updated_at=now,
+        )
+        tx.add(
+            lambda tw: tw.save(item, condition=t.customers.sk.does_not_exist()),
+            lambda: ConflictError("the customer has been forgotten already"),
+        )
+
     def _add_suppression(
         self, tx: _Transaction, request: PrivacyRequest, s: Suppression, now: str
     ) -> None:
@@ -269,11 +313,16 @@ class Transitions:
         actor: str,
         details: Mapping[str, Any],
         at: str | None = None,
+        event_type: str | None = None,
+        subject_hash: str | None = None,
     ) -> None:
         t = self._t
-        event_type = audit_event_type(status)
+        event_type = event_type or audit_event_type(status)
+        subject = subject_hash or self._hasher.customer(request.customer_id)
+        # One entry per event and subject: a duplicate delivery fails this key's condition.
+        suffix = f"#{subject[:16]}" if subject_hash else ""
         item = t.audit(
-            f"{request.request_id}#{event_type}",
+            f"{request.request_id}#{event_type}{suffix}",
             at=at or utc_now(),
             seq=len(request.history) + (0 if status is request.status else 1),
             request_id=request.request_id,
@@ -281,7 +330,7 @@ class Transitions:
             event_type=event_type,
             actor=actor,
             outcome=_outcome(status),
-            customer_hash=self._hasher.customer(request.customer_id),
+            customer_hash=subject,
             details=dict(details),
         )
         tx.add(

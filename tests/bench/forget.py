@@ -1,0 +1,116 @@
+"""FORGET of a customer with 10,000 activity items: DynamoDB calls and time from confirm to
+COMPLETED, against baselines measured in the same run on the same moto: the same forget of a
+demo-sized customer, and deleting the same 10,000 items one DeleteItem call at a time."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import botocore.client
+
+from functions.shared.models import CustomerItem, bind
+from infra.local.stack import DEMO_CUSTOMERS, LocalStack
+from privacyctl.client import ApiClient
+
+ACTIVITY_ITEMS = 10_000
+
+
+@contextmanager
+def dynamodb_calls() -> Iterator[Counter[str]]:
+    """Counts every DynamoDB call made in this process (the handlers run in it, on the stack)."""
+    calls: Counter[str] = Counter()
+    real_call = botocore.client.BaseClient._make_api_call
+
+    def counting(self, operation, params):
+        if self.meta.service_model.service_name == "dynamodb":
+            calls[operation] += 1
+        return real_call(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = counting
+    try:
+        yield calls
+    finally:
+        botocore.client.BaseClient._make_api_call = real_call
+
+
+def _record(customer_id: str, activity_items: int) -> dict:
+    record = {**json.loads(DEMO_CUSTOMERS.read_text())[0], "customerId": customer_id}
+    record["relations"] = []
+    record["activity"] = [
+        {"id": f"A{i}", "at": f"2026-01-01T00:00:{i % 60:02d}Z", "type": "view", "amount": i}
+        for i in range(activity_items)
+    ]
+    return record
+
+
+def forget(stack: LocalStack, customer_id: str) -> tuple[float, Counter[str], int]:
+    """Seconds and DynamoDB calls from confirm to COMPLETED; and the items the customer had."""
+    api = ApiClient(stack.api_url, "dev:bench:agent")
+    items = sum(1 for _ in bind(CustomerItem, stack.env["CUSTOMERS_TABLE"]).query(customer_id))
+    request_id = api.submit(customer_id, {"type": "FORGET", "identityVerified": True})["requestId"]
+    sfn = stack.client("stepfunctions")
+    execution = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{request_id}"
+    with dynamodb_calls() as calls:
+        start = time.perf_counter()
+        api.confirm(request_id)
+        # Poll Step Functions, not the API, so the count holds only the workflow's own calls.
+        while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+            time.sleep(0.02)
+        seconds = time.perf_counter() - start
+    assert api.request(request_id)["status"] == "COMPLETED"
+    return seconds, calls, items
+
+
+def delete_one_by_one(stack: LocalStack, customer_id: str) -> tuple[float, int]:
+    model = bind(CustomerItem, stack.env["CUSTOMERS_TABLE"])
+    keys = [item.sk for item in model.query(customer_id, attributes_to_get=["customerId", "sk"])]
+    dynamodb = stack.client("dynamodb")
+    start = time.perf_counter()
+    for sk in keys:
+        dynamodb.delete_item(
+            TableName=stack.env["CUSTOMERS_TABLE"],
+            Key={"customerId": {"S": customer_id}, "sk": {"S": sk}},
+        )
+    return time.perf_counter() - start, len(keys)
+
+
+def main() -> None:
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    stack = LocalStack(api_port=0).start(seed=False)
+    try:
+        stack.seed([_record(c, 0) for c in ("BF-warm", "BF-small")])
+        stack.seed([_record(c, ACTIVITY_ITEMS) for c in ("BF-large", "BF-naive")])
+        forget(stack, "BF-warm")  # imports and first invocations: not what we measure
+        small_s, small_calls, small_items = forget(stack, "BF-small")
+        large_s, large_calls, large_items = forget(stack, "BF-large")
+        naive_s, naive_calls = delete_one_by_one(stack, "BF-naive")
+    finally:
+        stack.stop()
+
+    def line(label: str, seconds: float, calls: int, items: int, note: str = "") -> None:
+        print(f"  {label:<44}{items:>7} items {calls:>6} calls {seconds * 1000:>9.0f} ms  {note}")
+
+    print("forget on the local stack (confirm -> COMPLETED, DynamoDB calls of the workflow)")
+    line("forget, demo-sized customer", small_s, sum(small_calls.values()), small_items, "baseline")
+    line(
+        f"forget, {ACTIVITY_ITEMS:,} activity items",
+        large_s,
+        sum(large_calls.values()),
+        large_items,
+        f"({large_s / small_s:.1f}x time; items/25 = {large_items // 25})",
+    )
+    line("delete the same items one call each", naive_s, naive_calls, naive_calls, "reference")
+    print(
+        "  calls by operation (10,000-item forget): "
+        + ", ".join(f"{op} {n}" for op, n in large_calls.most_common())
+    )
+
+
+if __name__ == "__main__":
+    main()
