@@ -20,6 +20,7 @@ TERMINAL = {"COMPLETED", "REJECTED", "CANCELLED", "EXPIRED", "FAILED"}
 ACTIONS = {
     "cease": ("CEASE_MARKETING", "Cease Marketing"),
     "resume": ("RESUME_MARKETING", "Resume Marketing"),
+    "forget": ("FORGET", "Forget"),
 }
 
 Ask = Callable[[str], bool]
@@ -59,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--yes", action="store_true", help="confirm without asking")
         sub.add_argument("--idempotency-key", help="send as Idempotency-Key")
         sub.add_argument("--no-wait", action="store_true", help="do not wait for the outcome")
+        if name == "forget":
+            sub.add_argument(
+                "--cascade", action="store_true", help="also forget their children (one level)"
+            )
     for name, text in (("confirm", "confirm a request"), ("cancel", "cancel a request")):
         commands.add_parser(name, help=text).add_argument("request_id")
     commands.add_parser("request", help="show a request").add_argument("request_id")
@@ -88,6 +93,8 @@ def run_action(args: argparse.Namespace, client: ApiClient, ask: Ask) -> int:
     body: dict[str, Any] = {"type": request_type, "identityVerified": True}
     if args.reason:
         body["reason"] = args.reason
+    if getattr(args, "cascade", False):
+        body["cascade"] = True
     submitted = client.submit(args.customer_id, body, args.idempotency_key)
     request_id = submitted["requestId"]
     print(f"request {request_id}: {submitted['status']}")

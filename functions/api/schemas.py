@@ -46,6 +46,7 @@ def request_detail(request: PrivacyRequest) -> dict[str, Any]:
         "updatedAt": request.updated_at,
         "completedAt": request.completed_at,
         "reason": request.reason,
+        "cascade": True if request.cascade else None,
         "rejectionReason": request.rejection_reason,
         "history": [
             {"status": h.status.value, "at": h.at, "actor": h.actor} for h in request.history

@@ -59,3 +59,16 @@ def test_api_errors_print_the_message_and_exit_non_zero(stack, capsys):
     assert "customer C-nobody was not found (NOT_FOUND, HTTP 404)" in err
     code, _, err = _run(stack, capsys, "confirm", "f" * 32)
     assert code == 1 and "HTTP 404" in err
+
+
+def test_forget_with_cascade(stack, capsys, new_customer):
+    customer_id, _ = new_customer()
+    code, out, _ = _run(
+        stack, capsys, "forget", customer_id, "--cascade", "--identity-verified", "--yes"
+    )
+    assert code == 0 and "COMPLETED (Forget Processing - Completed)" in out
+    request_id = re.search(r"^request ([0-9a-f]{32}): COMPLETED", out, re.M).group(1)
+    code, out, _ = _run(stack, capsys, "request", request_id)
+    assert _last_json(out)["cascade"] is True
+    code, out, _ = _run(stack, capsys, "customer", customer_id)
+    assert _last_json(out)["privacyStatus"] == "FORGOTTEN"
