@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from functions.shared.domain import (
+    PrivacyRequest,
     RequestStatus,
     RequestType,
     ensure_request_allowed,
@@ -75,6 +77,9 @@ def finish_request(
 ) -> dict[str, Any]:
     """Close the request with its outcome and audit it; announce a completion."""
     request = deps.repos.requests.get(request_id)
+    completing = outcome is RequestStatus.COMPLETED and request.status is RequestStatus.APPLIED
+    if completing and request.type is RequestType.FORGET:
+        request = _announce_and_pseudonymise(request, deps)
     if request.status in _FINISH_FROM[outcome]:
         updates: dict[str, Any] = {}
         details: dict[str, Any] = {}
@@ -86,16 +91,31 @@ def finish_request(
         request = deps.repos.transitions.advance(
             request, outcome, WORKFLOW_ACTOR, updates=updates, details=details
         )
-    if request.status is RequestStatus.COMPLETED and not request.customer_id.startswith(
-        PSEUDONYM_PREFIX
-    ):
-        # Downstream systems need the id to forget the person too; the event is not stored.
-        if deps.events is not None:
-            deps.events.request_completed(request)
-        if request.type is RequestType.FORGET:
-            stand_in = pseudonym(deps.hasher.customer(request.customer_id))
-            deps.repos.requests.pseudonymise(request_id, stand_in)
+    if request.status is RequestStatus.COMPLETED and not _pseudonymised(request):
+        # Also on a retry that finds the request closed: at least once.
+        _announce(request, deps)
     return {"requestId": request_id, "status": request.status.value}
+
+
+def _announce_and_pseudonymise(request: PrivacyRequest, deps: Dependencies) -> PrivacyRequest:
+    """A forget reads COMPLETED only once the person's id is gone from the request; downstream
+    systems are told before that, while the id is still here, so that they can forget them too
+    (the event is not stored). A retry finds the pseudonym and tells nobody twice."""
+    if _pseudonymised(request):
+        return request
+    _announce(replace(request, status=RequestStatus.COMPLETED, completed_at=utc_now()), deps)
+    stand_in = pseudonym(deps.hasher.customer(request.customer_id))
+    deps.repos.requests.pseudonymise(request.request_id, stand_in)
+    return deps.repos.requests.get(request.request_id)
+
+
+def _pseudonymised(request: PrivacyRequest) -> bool:
+    return request.customer_id.startswith(PSEUDONYM_PREFIX)
+
+
+def _announce(request: PrivacyRequest, deps: Dependencies) -> None:
+    if deps.events is not None:
+        deps.events.request_completed(request)
 
 
 def _seconds_until(deadline: str) -> int:

@@ -267,7 +267,8 @@ def test_forget_deletes_with_batches_not_item_by_item(stack, agent, monkeypatch)
     items = 1000 + 12
     assert calls.count("BatchWriteItem") <= items // 25 + 4
     assert calls.count("DeleteItem") <= 3  # relations removed from the two children
-    assert len(calls) < items // 10
+    # GetItem left out: the test's own polling of the request adds a timing-dependent number.
+    assert len([c for c in calls if c != "GetItem"]) < items // 10
 
 
 def test_forget_needs_a_known_customer_and_an_agent(stack, agent, new_customer):
