@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functions.shared.settings import (
     ApiSettings,
     CompletionSettings,
+    ExportSettings,
     ForgetSettings,
     Settings,
     WorkflowSettings,
@@ -47,4 +48,5 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "Finish", "functions.workflow.finish.handler", CompletionSettings, "FinishFunctionArn"
     ),
+    FunctionSpec("Export", "functions.export.handler.handler", ExportSettings, "ExportFunctionArn"),
 )

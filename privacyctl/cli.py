@@ -21,6 +21,7 @@ ACTIONS = {
     "cease": ("CEASE_MARKETING", "Cease Marketing"),
     "resume": ("RESUME_MARKETING", "Resume Marketing"),
     "forget": ("FORGET", "Forget"),
+    "export": ("EXPORT", "Export"),
 }
 
 Ask = Callable[[str], bool]
@@ -109,6 +110,9 @@ def run_action(args: argparse.Namespace, client: ApiClient, ask: Ask) -> int:
     print(f"request {request_id}: {outcome['status']} ({outcome['statusText']})")
     if outcome.get("rejectionReason"):
         print(f"  reason: {outcome['rejectionReason']}")
+    link = outcome.get("result", {}).get("downloadUrl")
+    if link:
+        print(f"  download (until {outcome['result']['expiresAt']}): {link}")
     return 0 if outcome["status"] == "COMPLETED" else 1
 
 

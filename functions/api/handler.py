@@ -24,8 +24,9 @@ from pydantic import ValidationError as PydanticValidationError
 
 from functions.api import services
 from functions.api.auth import Caller, Group, caller_from_claims
+from functions.api.download_links import describe_request
 from functions.api.errors import domain_error_response, error_response, invalid_body_response
-from functions.api.schemas import SubmitRequestBody, request_detail, request_summary
+from functions.api.schemas import SubmitRequestBody, request_summary
 from functions.shared.errors import DomainError, ValidationError
 from functions.shared.observability import logger, metrics
 from functions.shared.settings import ApiSettings
@@ -111,8 +112,10 @@ def submit(customer_id: str) -> Response:
 
 @app.get("/privacy-requests/<request_id>")
 def get_request(request_id: str) -> dict[str, Any]:
-    _caller().require(Group.AGENT, Group.COMPLIANCE)
-    return request_detail(dependencies(ApiSettings).repos.requests.get(request_id))
+    caller = _caller()
+    caller.require(Group.AGENT, Group.COMPLIANCE)
+    # A completed export answers a freshly signed, audited download link.
+    return describe_request(request_id, caller, dependencies(ApiSettings))
 
 
 @app.post("/privacy-requests/<request_id>/confirm")

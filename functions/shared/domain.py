@@ -19,6 +19,7 @@ class RequestType(StrEnum):
     CEASE_MARKETING = "CEASE_MARKETING"
     RESUME_MARKETING = "RESUME_MARKETING"
     FORGET = "FORGET"
+    EXPORT = "EXPORT"
 
     @property
     def label(self) -> str:
@@ -29,6 +30,7 @@ _LABELS = {
     RequestType.CEASE_MARKETING: "Cease Marketing",
     RequestType.RESUME_MARKETING: "Resume Marketing",
     RequestType.FORGET: "Forget",
+    RequestType.EXPORT: "Export",
 }
 
 
@@ -216,6 +218,7 @@ _CATEGORIES = {
     "TAG": "tags",
     "NOTE": "notes",
     "OPENREQ": "openRequestMarkers",
+    "CAMPAIGN": "campaigns",
 }
 
 
@@ -235,3 +238,20 @@ class Relation:
     @property
     def is_parent(self) -> bool:
         return self.role == "parent"
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    """One item of a customer's partition as plain data: its category, its key within the
+    category (the sort key less the category prefix) and its fields, nested values as stored."""
+
+    category: str
+    key: str
+    fields: dict[str, Any]
+    updated_at: str | None = None
+
+
+# An export's download link is short-lived and signed afresh each time it is asked for; the file
+# itself is deleted by the bucket's lifecycle rule after the retention period.
+EXPORT_LINK_SECONDS = 15 * 60
+EXPORT_RETENTION_DAYS = 7

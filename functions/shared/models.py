@@ -29,7 +29,9 @@ class CustomerItem(Model):
     """A customer's data as items under one partition, one item per fact.
 
     sk: PROFILE, PRIVACY, LOYALTY, ACTIVITY#<at>#<id>, CONSENT#<topic>#<channel>,
-    RELATION#<type>#<customerId>, METRIC#<name>, WALLET#<offerId>, OPENREQ#<type>."""
+    RELATION#<type>#<customerId>, METRIC#<name>, WALLET#<offerId>, OPENREQ#<type>,
+    LEDGER#<at>#<id>, TAG#<tag>, REWARD#<rewardId>, CARD#<cardId>, CAMPAIGN#<campaignId>,
+    NOTE#<at>#<id>."""
 
     class Meta(_Table):
         pass

@@ -44,15 +44,26 @@ class WorkflowSettings(TableSettings, HashingSettings):
     """What every workflow step needs: the tables it writes and the key it hashes with."""
 
 
-class ForgetSettings(WorkflowSettings):
+class ExportBucketSettings(Settings):
+    """Where export files live (written by the export step, signed for download by the API,
+    deleted by forget)."""
+
     exports_bucket: str
+
+
+class ForgetSettings(WorkflowSettings, ExportBucketSettings):
+    """Forget deletes every version of the customer's export files."""
+
+
+class ExportSettings(WorkflowSettings, ExportBucketSettings):
+    """The export step writes the CSV to the exports bucket."""
 
 
 class CompletionSettings(WorkflowSettings):
     event_bus_name: str
 
 
-class ApiSettings(WorkflowSettings):
+class ApiSettings(WorkflowSettings, ExportBucketSettings):
     idempotency_table: str
     state_machine_arn: str
     idempotency_window_seconds: int = 300

@@ -14,7 +14,7 @@ from functions.shared.repositories.workflow import EventPublisher, Workflow
 from functions.shared.settings import (
     ApiSettings,
     CompletionSettings,
-    ForgetSettings,
+    ExportBucketSettings,
     Settings,
     WorkflowSettings,
 )
@@ -52,6 +52,8 @@ def dependencies(cls: type[WorkflowSettings]) -> Dependencies:
             else None
         ),
         exports=(
-            ExportFiles(settings.exports_bucket) if isinstance(settings, ForgetSettings) else None
+            ExportFiles(settings.exports_bucket)
+            if isinstance(settings, ExportBucketSettings)
+            else None
         ),
     )

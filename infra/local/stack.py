@@ -137,6 +137,7 @@ class LocalStack:
         s3.put_bucket_versioning(
             Bucket=env["EXPORTS_BUCKET"], VersioningConfiguration={"Status": "Enabled"}
         )
+        env["EXPORTS_KMS_KEY_ARN"] = self._harden_exports_bucket(env["EXPORTS_BUCKET"])
         role = self.client("iam").create_role(
             RoleName=f"{prefix}-role",
             AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
@@ -161,6 +162,59 @@ class LocalStack:
                 Environment={"Variables": spec.environment(env)},
             )
         return env
+
+    def _harden_exports_bucket(self, bucket: str) -> str:
+        """Exports hold a member's whole record: encrypted with a customer-managed KMS key, never
+        public, deleted after EXPORT_RETENTION_DAYS (older versions a day after they are
+        superseded). Answers the key's ARN."""
+        from functions.shared.domain import EXPORT_RETENTION_DAYS
+
+        key_arn = self.client("kms").create_key(
+            Description="privacy-functions export files", KeyUsage="ENCRYPT_DECRYPT"
+        )["KeyMetadata"]["Arn"]
+        s3 = self.client("s3")
+        s3.put_bucket_encryption(
+            Bucket=bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": "aws:kms",
+                            "KMSMasterKeyID": key_arn,
+                        },
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+        )
+        s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration=dict.fromkeys(
+                (
+                    "BlockPublicAcls",
+                    "IgnorePublicAcls",
+                    "BlockPublicPolicy",
+                    "RestrictPublicBuckets",
+                ),
+                True,
+            ),
+        )
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket,
+            LifecycleConfiguration={
+                "Rules": [
+                    {
+                        "ID": "delete-exports",
+                        "Filter": {"Prefix": "exports/"},
+                        "Status": "Enabled",
+                        "Expiration": {"Days": EXPORT_RETENTION_DAYS},
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                    }
+                ]
+            },
+        )
+        return str(key_arn)
 
     def create_state_machine(self, name: str, role_arn: str | None = None) -> str:
         """A state machine from the project's one definition file, wired to the local functions."""

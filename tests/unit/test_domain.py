@@ -50,6 +50,10 @@ def test_every_status_has_a_text():
         (RequestType.FORGET, PrivacyStatus.ACTIVE, True),
         (RequestType.FORGET, PrivacyStatus.CEASED, True),
         (RequestType.FORGET, PrivacyStatus.FORGOTTEN, False),
+        # Restriction never blocks access.
+        (RequestType.EXPORT, PrivacyStatus.ACTIVE, True),
+        (RequestType.EXPORT, PrivacyStatus.CEASED, True),
+        (RequestType.EXPORT, PrivacyStatus.FORGOTTEN, False),
     ],
 )
 def test_which_requests_make_sense_for_which_status(request_type, status, allowed):
@@ -93,6 +97,8 @@ def test_terminal_statuses():
         ("METRIC#clv", "metrics"),
         ("WALLET#offer-1", "offers"),
         ("OPENREQ#FORGET", "openRequestMarkers"),
+        ("CAMPAIGN#CMP-2026-SPRING", "campaigns"),
+        ("LEDGER#2026-06-01T09:00:00Z#L-1", "pointsLedger"),
         ("SOMETHINGNEW#1", "other:somethingnew"),
     ],
 )
@@ -104,4 +110,10 @@ def test_every_item_of_a_customer_falls_in_a_named_category(sort_key, category):
 def test_forget_has_the_crm_wording():
     assert (
         status_text(RequestType.FORGET, RequestStatus.COMPLETED) == "Forget Processing - Completed"
+    )
+
+
+def test_export_has_the_crm_wording():
+    assert (
+        status_text(RequestType.EXPORT, RequestStatus.COMPLETED) == "Export Processing - Completed"
     )

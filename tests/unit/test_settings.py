@@ -19,6 +19,7 @@ def test_settings_read_upper_case_names():
         "IDEMPOTENCY_TABLE": "i",
         "STATE_MACHINE_ARN": "arn",
         "HMAC_KEY_PARAMETER": "/k",
+        "EXPORTS_BUCKET": "e",
         "IDEMPOTENCY_WINDOW_SECONDS": "60",
     }
     settings = ApiSettings.from_env(env)

@@ -10,6 +10,7 @@ from functions.shared.domain import (
     Consent,
     CustomerIdentifiers,
     CustomerPrivacy,
+    CustomerRecord,
     PrivacyStatus,
     Relation,
     category_of,
@@ -26,6 +27,8 @@ OPEN_REQUEST_PREFIX = "OPENREQ#"
 RELATION_PREFIX = "RELATION#"
 # Erased last: while the profile exists, an interrupted erasure can still find its customer.
 ERASED_LAST = (PRIVACY, PROFILE)
+# Read first by records(): who the customer is before what they did.
+READ_FIRST = (PROFILE, PRIVACY, "LOYALTY")
 
 
 def open_request_key(request_type: str) -> str:
@@ -120,6 +123,17 @@ class CustomerRepository:
         """How many items of each category the customer's partition holds."""
         return dict(Counter(category_of(sk) for sk in self._keys(customer_id)))
 
+    def records(self, customer_id: str) -> Iterator[CustomerRecord]:
+        """Every item of the customer's partition as data: profile, privacy and loyalty first,
+        the rest in key order. A lazily paginated query: a large partition is never held whole."""
+        for sk in READ_FIRST:
+            item = self._get(customer_id, sk)
+            if item is not None:
+                yield _record(item)
+        for item in self._model.query(customer_id, consistent_read=True):
+            if item.sk not in READ_FIRST:
+                yield _record(item)
+
     def erase(self, customer_id: str) -> int:
         """Delete every item of the customer's partition with batch writes (25 per call), the
         profile and privacy items last. Idempotent: a second run finds less, or nothing."""
@@ -131,6 +145,18 @@ class CustomerRepository:
                 for sk in batch_keys:
                     batch.delete(self._model(customer_id, sk))
         return len(keys)
+
+
+def _record(item: CustomerItem) -> CustomerRecord:
+    prefix, _, key = item.sk.partition("#")
+    data = item.data.as_dict() if hasattr(item.data, "as_dict") else dict(item.data or {})
+    if item.privacy_status:
+        data["privacyStatus"] = item.privacy_status
+    if item.ceased_at:
+        data["ceasedAt"] = item.ceased_at
+    return CustomerRecord(
+        category=category_of(item.sk), key=key or prefix, fields=data, updated_at=item.updated_at
+    )
 
 
 def customer_items(model: type[CustomerItem], record: dict[str, Any]) -> Iterator[CustomerItem]:
@@ -153,3 +179,15 @@ def customer_items(model: type[CustomerItem], record: dict[str, Any]) -> Iterato
         yield item(f"METRIC#{name}", {"name": name, "value": value})
     for offer in record.get("wallet", []):
         yield item(f"WALLET#{offer['offerId']}", offer)
+    for entry in record.get("ledger", []):
+        yield item(f"LEDGER#{entry['at']}#{entry['id']}", entry)
+    for tag in record.get("tags", []):
+        yield item(f"TAG#{tag['tag']}", tag)
+    for reward in record.get("rewards", []):
+        yield item(f"REWARD#{reward['rewardId']}", reward)
+    for card in record.get("cards", []):
+        yield item(f"CARD#{card['cardId']}", card)
+    for campaign in record.get("campaigns", []):
+        yield item(f"CAMPAIGN#{campaign['campaignId']}", campaign)
+    for note in record.get("notes", []):
+        yield item(f"NOTE#{note['at']}#{note['id']}", note)

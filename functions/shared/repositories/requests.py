@@ -63,10 +63,15 @@ class RequestRepository:
         """Keep what an erasure is about to delete (whom, and how many items of each category)
         on the request before anything is deleted, so an interrupted run resumes with the same
         plan and reports the same counts. The first plan saved wins."""
+        return self.save_result_once(request_id, {"erasure": plan})
+
+    def save_result_once(self, request_id: str, result: dict[str, Any]) -> PrivacyRequest:
+        """Keep what an apply step produced on the CONFIRMED request before the step moves on, so
+        a retry finds and reuses it. The first result saved wins; answers the stored request."""
         item = self._model(request_id)
         try:
             item.update(
-                actions=[self._model.result.set({"erasure": plan})],
+                actions=[self._model.result.set(result)],
                 condition=(self._model.status == RequestStatus.CONFIRMED.value)
                 & self._model.result.does_not_exist(),
             )

@@ -276,6 +276,30 @@ class Transitions:
         with contextlib.suppress(ConflictError):  # recorded by an earlier attempt of this step
             tx.commit()
 
+    def record_event(
+        self,
+        request: PrivacyRequest,
+        event_type: str,
+        actor: str,
+        details: Mapping[str, Any],
+        occurrence: str | None = None,
+    ) -> None:
+        """An audit entry that goes with no state change (an export file produced, a download
+        link issued). Once per request and event, or per `occurrence` when the event may happen
+        many times; a retry that finds its entry written changes nothing."""
+        tx = _Transaction(self._connection)
+        self._add_audit(
+            tx,
+            request,
+            request.status,
+            actor,
+            details,
+            event_type=event_type,
+            occurrence=occurrence,
+        )
+        with contextlib.suppress(ConflictError):  # recorded by an earlier attempt
+            tx.commit()
+
     def _add_tombstone(
         self, tx: _Transaction, request: PrivacyRequest, customer_hash: str, now: str
     ) -> None:
@@ -315,12 +339,15 @@ class Transitions:
         at: str | None = None,
         event_type: str | None = None,
         subject_hash: str | None = None,
+        occurrence: str | None = None,
     ) -> None:
         t = self._t
         event_type = event_type or audit_event_type(status)
         subject = subject_hash or self._hasher.customer(request.customer_id)
         # One entry per event and subject: a duplicate delivery fails this key's condition.
         suffix = f"#{subject[:16]}" if subject_hash else ""
+        if occurrence:
+            suffix += f"#{occurrence}"
         item = t.audit(
             f"{request.request_id}#{event_type}{suffix}",
             at=at or utc_now(),

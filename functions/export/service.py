@@ -1,0 +1,91 @@
+"""EXPORT: every fact we keep about the member as one CSV in the exports bucket, streamed from a
+paginated query into a multipart upload so a large member is never held in memory.
+
+Restriction never blocks access: a ceased member can export; a forgotten one cannot. What was
+produced (object version, rows, bytes, SHA-256) is kept on the request before the step moves on,
+so a retry reuses it and the audited checksum is always that of the file the link serves."""
+
+from __future__ import annotations
+
+from itertools import chain
+from typing import Any
+
+from functions.export.csv_file import Tally, csv_chunks, customer_rows, request_rows
+from functions.shared.domain import (
+    PrivacyStatus,
+    RequestStatus,
+    RequestType,
+    ensure_request_allowed,
+    utc_now,
+)
+from functions.shared.errors import ConflictError, CustomerNotFoundError, ValidationError
+from functions.shared.observability import logger
+from functions.shared.repositories.exports import ExportFiles
+from functions.shared.services.status_change import WORKFLOW_ACTOR, ApplyOutcome, reject
+from functions.shared.wiring import Dependencies
+
+FILE_PRODUCED = "EXPORT_FILE_PRODUCED"
+_AUDITED = ("rows", "bytes", "sha256")
+
+
+def export_customer_data(request_id: str, deps: Dependencies) -> ApplyOutcome:
+    repos = deps.repos
+    request = repos.requests.get(request_id)
+    if request.type is not RequestType.EXPORT:
+        raise ValidationError(f"request {request_id} is {request.type}, not EXPORT")
+    if request.status in (RequestStatus.APPLIED, RequestStatus.COMPLETED):
+        return ApplyOutcome.APPLIED
+    if request.status is not RequestStatus.CONFIRMED:
+        raise ConflictError(f"request {request_id} is {request.status}, not CONFIRMED")
+
+    if not request.result:
+        try:
+            status = repos.customers.privacy_status(request.customer_id)
+            ensure_request_allowed(RequestType.EXPORT, status)
+        except (ConflictError, CustomerNotFoundError) as exc:
+            reject(deps, request_id, str(exc))
+            return ApplyOutcome.REJECTED
+        produced = write_export(request_id, request.customer_id, deps)
+        if not _still_known(request.customer_id, deps):
+            # Forgotten while we wrote: the file must not outlive them.
+            _exports(deps).delete_all_versions(request_id)
+            reject(deps, request_id, "the customer was forgotten while the export was written")
+            return ApplyOutcome.REJECTED
+        request = repos.requests.save_result_once(request_id, produced)
+
+    summary = {name: request.result[name] for name in _AUDITED}
+    repos.transitions.record_event(request, FILE_PRODUCED, WORKFLOW_ACTOR, summary)
+    repos.transitions.advance(request, RequestStatus.APPLIED, WORKFLOW_ACTOR, details=summary)
+    logger.info("export written", extra={"requestId": request_id, **summary})
+    return ApplyOutcome.APPLIED
+
+
+def write_export(request_id: str, customer_id: str, deps: Dependencies) -> dict[str, Any]:
+    """Stream the member's CSV to the request's export file; answers what was written."""
+    repos = deps.repos
+    rows = chain(
+        customer_rows(repos.customers.records(customer_id)),
+        request_rows(repos.requests.for_customer(customer_id)),
+    )
+    tally = Tally()
+    version_id = _exports(deps).upload(request_id, csv_chunks(rows, tally))
+    return {
+        "rows": tally.rows,
+        "bytes": tally.bytes,
+        "sha256": tally.sha256,
+        "versionId": version_id,
+        "producedAt": utc_now(),
+    }
+
+
+def _still_known(customer_id: str, deps: Dependencies) -> bool:
+    try:
+        return deps.repos.customers.privacy_status(customer_id) is not PrivacyStatus.FORGOTTEN
+    except CustomerNotFoundError:
+        return False  # half-way through an erasure
+
+
+def _exports(deps: Dependencies) -> ExportFiles:
+    if deps.exports is None:
+        raise RuntimeError("the export step needs EXPORTS_BUCKET")
+    return deps.exports
