@@ -95,6 +95,30 @@ def bucket_statements(access: BucketAccess, storage: Storage) -> list[iam.Policy
     return statements
 
 
+def schedule(
+    scope: Construct,
+    name: str,
+    function: lambda_.IFunction,
+    expression: str,
+    dead_letters: sqs.IQueue,
+) -> events.Rule:
+    """An EventBridge schedule that invokes `function`; what EventBridge cannot deliver after
+    its retries goes to the function's dead-letter queue."""
+    return events.Rule(
+        scope,
+        f"{name}Schedule",
+        schedule=events.Schedule.expression(expression),
+        targets=[
+            targets.LambdaFunction(
+                function,
+                dead_letter_queue=dead_letters,
+                retry_attempts=4,
+                max_event_age=Duration.hours(6),
+            )
+        ],
+    )
+
+
 class Functions(Construct):
     def __init__(
         self,
@@ -246,20 +270,7 @@ class Functions(Construct):
                 bucket, _, key_prefix = access.notified_by.partition("/")
                 storage.notify(bucket, key_prefix, function)
             if access.schedule is not None:
-                events.Rule(
-                    self,
-                    f"{name}Schedule",
-                    rule_name=f"{self._prefix}-{name}-schedule",
-                    schedule=events.Schedule.expression(access.schedule),
-                    targets=[
-                        targets.LambdaFunction(
-                            function,
-                            dead_letter_queue=self.dead_letters[name],
-                            retry_attempts=4,
-                            max_event_age=Duration.hours(6),
-                        )
-                    ],
-                )
+                schedule(self, name, function, access.schedule, self.dead_letters[name])
 
     def _grant_data(
         self,

@@ -36,6 +36,8 @@ class Storage(Construct):
         log_retention_days: int,
     ) -> None:
         super().__init__(scope, id)
+        # ACLs are off (BucketOwnerEnforced): S3 delivers access logs by the log bucket's policy.
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         self.access_logs = s3.Bucket(
             self,
             "AccessLogs",
