@@ -87,3 +87,15 @@ def test_the_api_never_deletes_customer_data() -> None:
             ), table
         assert "BatchWriteItem" not in table.actions
     assert not api.buckets
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_bucket_triggered_functions_write_no_customer_or_request(spec: FunctionSpec) -> None:
+    """The audience filter screens files against the suppression index: it reads, never writes,
+    customers and requests."""
+    access = _access(spec)
+    if access.notified_by is None:
+        return
+    for table in access.tables:
+        if table.table in ("customers", "requests"):
+            assert set(table.actions) <= {"GetItem", "Query"}, (spec.name, table)
