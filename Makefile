@@ -1,17 +1,22 @@
 # One command each: `make run` (local stack) and `make test`. Both set up the venv first.
+# `make synth` / `make deploy`: the CDK app (infra/cdk); deploy uses the CDK CLI pinned in
+# package.json (npm's `latest`, 3.0.0, is broken) and your own AWS credentials.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+# Extra CDK CLI arguments, e.g. CDK_ARGS='-c stage=prod -c alarmEmail=ops@example.com'
+CDK_ARGS ?=
 
-.PHONY: setup run test lint format bench clean
+.PHONY: setup run test lint format bench synth deploy clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,infra]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -33,5 +38,17 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
+# Offline, no Docker, no account: the app alone writes cdk.out/ (and fails on cdk-nag findings).
+synth: $(STAMP)
+	$(BIN)/python -m infra.cdk.app
+	@ls cdk.out/*.template.json
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+deploy: $(STAMP) $(NPM_STAMP)
+	npx --no-install cdk deploy $(CDK_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache cdk.out
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache cdk.out build

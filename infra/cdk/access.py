@@ -1,0 +1,160 @@
+"""What each function of infra/functions.py may touch, read off its code: the one place that
+says so. infra/cdk/lambdas.py turns each entry into the function's own role; a function without
+an entry fails the synth (and tests/infra/test_access.py says which one).
+
+Every state change goes through one TransactWriteItems (functions/shared/repositories/
+transitions.py). IAM checks each item of a transaction against the item action (PutItem,
+UpdateItem, DeleteItem, ConditionCheckItem); `_tx` grants carry the `dynamodb:EnclosingOperation`
+condition, so those actions are refused outside a transaction. The audit table is written only
+that way and only with PutItem (conditioned in code on the entry not existing): no role may update
+or delete an audit entry. Table names are the TableSpec suffixes of infra/tables.py; the HMAC key
+and the tables' KMS key follow from each function's settings model and need no entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    table: str  # a TableSpec suffix
+    actions: tuple[str, ...]
+    # Only inside TransactWriteItems (the state-change transaction).
+    in_transaction: bool = False
+    # Query on these indexes (then actions must be ("Query",)).
+    indexes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BucketAccess:
+    bucket: str  # a bucket of infra/cdk/storage.py: "exports" or "audiences"
+    prefix: str  # the only keys the function may touch, e.g. "exports/"
+    # s3:List* actions apply to the bucket (limited by s3:prefix), the others to its objects.
+    actions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Access:
+    tables: tuple[TableAccess, ...] = ()
+    buckets: tuple[BucketAccess, ...] = ()
+    start_execution: bool = False
+    # SendTaskSuccess / SendTaskFailure on the workflow's callback tokens.
+    answer_tasks: bool = False
+    put_events: bool = False
+    # Asynchronous invocations (each gets a dead-letter queue): a bucket's new objects under
+    # `notified_by` ("audiences/incoming/"), or an EventBridge schedule expression.
+    notified_by: str | None = None
+    schedule: str | None = None
+
+
+def _read(table: str, *extra: str) -> TableAccess:
+    return TableAccess(table, ("GetItem", *extra))
+
+
+def _tx(table: str, *actions: str) -> TableAccess:
+    return TableAccess(table, actions, in_transaction=True)
+
+
+def _index(table: str, index: str) -> TableAccess:
+    return TableAccess(table, ("Query",), indexes=(index,))
+
+
+# Every state change appends its audit entry (Transitions._add_audit); one that ends a request
+# releases the customer's open-request marker (a DeleteItem of the OPENREQ# item, in the same
+# transaction).
+_AUDIT = _tx("audit", "PutItem")
+_RELEASE_MARKER = _tx("customers", "DeleteItem")
+# Cease and resume: the PRIVACY item's status, conditioned on the profile still existing.
+_STATUS_CHANGE = _tx("customers", "UpdateItem", "ConditionCheckItem", "DeleteItem")
+
+ACCESS: dict[str, Access] = {
+    # Submit, confirm, cancel; privacy status, permissions and request reads.
+    "Api": Access(
+        tables=(
+            _read("customers", "Query"),
+            # create(): the open-request marker and the profile check; a cancel (or a workflow
+            # that did not start) ends the request and releases the marker.
+            _tx("customers", "PutItem", "ConditionCheckItem", "DeleteItem"),
+            _read("requests"),
+            _index("requests", "byCustomer"),
+            _tx("requests", "PutItem", "UpdateItem"),
+            _AUDIT,
+            # Powertools idempotency records: DeleteItem only when the call failed, so that the
+            # client may retry.
+            TableAccess("idempotency", ("GetItem", "PutItem", "UpdateItem", "DeleteItem")),
+        ),
+        start_execution=True,
+        answer_tasks=True,
+    ),
+    # Re-checks the request; one that can no longer succeed ends REJECTED.
+    "Validate": Access(
+        tables=(
+            _read("customers"),
+            _read("requests"),
+            _tx("requests", "UpdateItem"),
+            _RELEASE_MARKER,
+            _AUDIT,
+        ),
+    ),
+    # Keeps the task token on the request (a plain conditional UpdateItem, no state change) and
+    # answers the token itself when the agent was faster.
+    "AwaitConfirmation": Access(
+        tables=(TableAccess("requests", ("UpdateItem",)),),
+        answer_tasks=True,
+    ),
+    "Cease": Access(
+        tables=(
+            _read("customers"),
+            _STATUS_CHANGE,
+            _read("requests"),
+            _tx("requests", "UpdateItem"),
+            _tx("suppression", "PutItem"),
+            _AUDIT,
+        ),
+    ),
+    "Resume": Access(
+        tables=(
+            _read("customers"),
+            _STATUS_CHANGE,
+            _read("requests"),
+            _tx("requests", "UpdateItem"),
+            # Lifts exactly the entries this customer's cease made (found through bySubject).
+            _index("suppression", "bySubject"),
+            _tx("suppression", "DeleteItem"),
+            _AUDIT,
+        ),
+    ),
+    # The only function that erases customer data: the partition in batches, relations pointing
+    # at the person, superseded suppression entries and every version of their export files.
+    "Forget": Access(
+        tables=(
+            _read("customers", "Query", "DeleteItem", "BatchWriteItem"),
+            # The keyed-hash tombstone (also for each cascaded contact) and the marker.
+            _tx("customers", "PutItem", "DeleteItem"),
+            # The erasure plan on the request; earlier requests' personal fields pseudonymised.
+            _read("requests", "UpdateItem"),
+            _index("requests", "byCustomer"),
+            _tx("requests", "UpdateItem"),
+            # FORGOTTEN entries first (batch), then the superseded CEASED / OPTED_OUT ones.
+            TableAccess("suppression", ("BatchWriteItem",)),
+            _index("suppression", "bySubject"),
+            _AUDIT,
+        ),
+        buckets=(
+            BucketAccess(
+                "exports", "exports/", ("ListBucketVersions", "DeleteObject", "DeleteObjectVersion")
+            ),
+        ),
+    ),
+    # Closes the request (COMPLETED, EXPIRED, FAILED), announces a completion and, for FORGET,
+    # pseudonymises the request itself.
+    "Finish": Access(
+        tables=(
+            _read("requests", "UpdateItem"),
+            _tx("requests", "UpdateItem"),
+            _RELEASE_MARKER,
+            _AUDIT,
+        ),
+        put_events=True,
+    ),
+}

@@ -1,0 +1,80 @@
+"""What a user sets for one deployment: CDK context (`-c key=value`, or cdk.json) and the
+CloudFormation parameters the stack declares for what can change at deploy time."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from constructs import Node
+
+DEFAULT_STAGE = "dev"
+DEFAULT_CONFIRMATION_TIMEOUT_SECONDS = 7 * 24 * 3600
+DEFAULT_LOG_RETENTION_DAYS = 365
+DEFAULT_EXPORT_RETENTION_DAYS = 7
+DEFAULT_AUDIENCE_RETENTION_DAYS = 30
+_STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    # Part of every resource name (privacy-<stage>-...), the stack name and the API stage.
+    stage: str = DEFAULT_STAGE
+    # An existing Cognito user pool to authorise callers with; without one the stack creates it.
+    user_pool_arn: str | None = None
+    # Defaults of the AlarmEmail and ConfirmationTimeoutSeconds stack parameters.
+    alarm_email: str = ""
+    confirmation_timeout_seconds: int = DEFAULT_CONFIRMATION_TIMEOUT_SECONDS
+    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
+    # Export downloads and screened audience files are deleted after these many days.
+    export_retention_days: int = DEFAULT_EXPORT_RETENTION_DAYS
+    audience_retention_days: int = DEFAULT_AUDIENCE_RETENTION_DAYS
+    default_country_code: str | None = None
+    api_rate_limit: int = 50
+    api_burst_limit: int = 100
+    # API Gateway writes execution logs only through an account-wide role; an account that has
+    # one configured already can leave it alone.
+    api_gateway_cloudwatch_role: bool = True
+
+    @property
+    def prefix(self) -> str:
+        return f"privacy-{self.stage}"
+
+    @classmethod
+    def from_context(cls, node: Node) -> StackConfig:
+        def get(key: str) -> Any:
+            value = node.try_get_context(key)
+            return None if value in (None, "") else value
+
+        config = cls(
+            stage=str(get("stage") or DEFAULT_STAGE),
+            user_pool_arn=get("userPoolArn"),
+            alarm_email=str(get("alarmEmail") or ""),
+            confirmation_timeout_seconds=int(
+                get("confirmationTimeoutSeconds") or DEFAULT_CONFIRMATION_TIMEOUT_SECONDS
+            ),
+            log_retention_days=int(get("logRetentionDays") or DEFAULT_LOG_RETENTION_DAYS),
+            export_retention_days=int(get("exportRetentionDays") or DEFAULT_EXPORT_RETENTION_DAYS),
+            audience_retention_days=int(
+                get("audienceRetentionDays") or DEFAULT_AUDIENCE_RETENTION_DAYS
+            ),
+            default_country_code=get("defaultCountryCode"),
+            api_rate_limit=int(get("apiRateLimit") or 50),
+            api_burst_limit=int(get("apiBurstLimit") or 100),
+            api_gateway_cloudwatch_role=_flag(get("apiGatewayCloudWatchRole"), True),
+        )
+        if not _STAGE.match(config.stage):
+            raise ValueError(
+                f"stage {config.stage!r}: use 1-16 lowercase letters, digits or '-', "
+                "starting with a letter"
+            )
+        return config
+
+
+def _flag(value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).lower() in ("1", "true", "yes")

@@ -1,0 +1,140 @@
+"""The buckets: exports (short-lived CSV downloads), audiences (files screened by the audience
+filter) and the access-log bucket both of them log to.
+
+The data buckets have fixed names (prefix, account, region) and are referred to by name, not by
+reference: the audiences bucket notifies a function whose role and environment name the bucket, so
+a reference either way would be a dependency cycle. The notification is the bucket's own
+NotificationConfiguration, not CDK's custom resource that sets it after the fact."""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.cdk.nag import acknowledge
+
+INCOMING = "incoming/"
+
+
+def bucket_arn(name: str) -> str:
+    return f"arn:{Aws.PARTITION}:s3:::{name}"
+
+
+class Storage(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        prefix: str,
+        key: kms.IKey,
+        export_retention_days: int,
+        audience_retention_days: int,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, id)
+        # ACLs are off (BucketOwnerEnforced): S3 delivers access logs by the log bucket's policy.
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            # S3 delivers server access logs only to SSE-S3 buckets.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(log_retention_days))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            self.access_logs,
+            "AwsSolutions-S1",
+            "This is the access-log bucket itself: logging it into itself would log its own "
+            "log deliveries forever.",
+        )
+        self.names: dict[str, str] = {}
+        self.buckets: dict[str, s3.Bucket] = {}
+        # Exports hold a customer's whole record: gone a week after they are written, and every
+        # overwritten version a day later (a forget deletes all versions at once).
+        self._bucket(
+            "exports",
+            prefix,
+            key,
+            [
+                s3.LifecycleRule(
+                    expiration=Duration.days(export_retention_days),
+                    noncurrent_version_expiration=Duration.days(1),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+        )
+        self._bucket(
+            "audiences",
+            prefix,
+            key,
+            [
+                s3.LifecycleRule(
+                    expiration=Duration.days(audience_retention_days),
+                    noncurrent_version_expiration=Duration.days(1),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+        )
+
+    def _bucket(
+        self, suffix: str, prefix: str, key: kms.IKey, lifecycle: list[s3.LifecycleRule]
+    ) -> None:
+        name = f"{prefix}-{suffix}-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+        self.names[suffix] = name
+        self.buckets[suffix] = s3.Bucket(
+            self,
+            suffix.capitalize(),
+            bucket_name=name,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            lifecycle_rules=lifecycle,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix=f"{suffix}/",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def arn(self, suffix: str) -> str:
+        return bucket_arn(self.names[suffix])
+
+    def notify(self, suffix: str, key_prefix: str, function: lambda_.IFunction) -> None:
+        """New objects under `key_prefix` invoke `function` (asynchronously: its DLQ catches
+        what fails after Lambda's retries)."""
+        permission = lambda_.CfnPermission(
+            self,
+            f"{suffix.capitalize()}Notifies{function.node.id}",
+            action="lambda:InvokeFunction",
+            function_name=function.function_arn,
+            principal="s3.amazonaws.com",
+            source_account=Aws.ACCOUNT_ID,
+            source_arn=self.arn(suffix),
+        )
+        bucket = self.buckets[suffix].node.default_child
+        assert isinstance(bucket, s3.CfnBucket)
+        bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+            lambda_configurations=[
+                s3.CfnBucket.LambdaConfigurationProperty(
+                    event="s3:ObjectCreated:*",
+                    function=function.function_arn,
+                    filter=s3.CfnBucket.NotificationFilterProperty(
+                        s3_key=s3.CfnBucket.S3KeyFilterProperty(
+                            rules=[s3.CfnBucket.FilterRuleProperty(name="prefix", value=key_prefix)]
+                        )
+                    ),
+                )
+            ]
+        )
+        # S3 checks that it may invoke the function when the configuration is set.
+        bucket.add_dependency(permission)

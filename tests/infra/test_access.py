@@ -1,0 +1,101 @@
+"""infra/cdk/access.py, checked against the functions and their settings without a synth: every
+function declares what it touches, and the declarations keep the product's promises."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.cdk.access import ACCESS, Access
+from infra.functions import FUNCTIONS, FunctionSpec
+from infra.tables import TABLES
+
+_TABLE_VARIABLES = {table.suffix: table.env_var for table in TABLES}
+_BUCKET_VARIABLES = {"exports": "EXPORTS_BUCKET", "audiences": "AUDIENCES_BUCKET"}
+_CHANGES = {"UpdateItem", "DeleteItem", "BatchWriteItem"}
+_DELETES = {"DeleteItem", "BatchWriteItem"}
+
+
+def _access(spec: FunctionSpec) -> Access:
+    assert spec.name in ACCESS, (
+        f"function {spec.name!r} ({spec.handler}) has no entry in infra/cdk/access.py ACCESS: "
+        "declare the tables (and actions), buckets, workflow and event-bus calls it makes"
+    )
+    return ACCESS[spec.name]
+
+
+def _settings(spec: FunctionSpec) -> set[str]:
+    return {name.upper() for name in spec.settings.model_fields}
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_every_function_declares_its_access(spec: FunctionSpec) -> None:
+    _access(spec)
+
+
+def test_every_declaration_is_of_a_function() -> None:
+    stale = ACCESS.keys() - {spec.name for spec in FUNCTIONS}
+    assert not stale, f"infra/cdk/access.py declares functions that do not exist: {stale}"
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_declared_tables_and_buckets_are_in_the_functions_settings(spec: FunctionSpec) -> None:
+    access = _access(spec)
+    for table in access.tables:
+        assert table.table in _TABLE_VARIABLES, f"{spec.name}: no table {table.table!r}"
+        assert _TABLE_VARIABLES[table.table] in _settings(spec), (spec.name, table.table)
+        assert not table.indexes or table.actions == ("Query",), (spec.name, table)
+    for bucket in access.buckets:
+        assert _BUCKET_VARIABLES[bucket.bucket] in _settings(spec), (spec.name, bucket.bucket)
+        assert bucket.prefix.endswith("/"), "a key prefix, never the whole bucket"
+    if access.notified_by is not None:
+        assert access.notified_by.split("/", 1)[0] in _BUCKET_VARIABLES, access.notified_by
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_audit_entries_are_only_ever_added(spec: FunctionSpec) -> None:
+    """Reads, and PutItem inside the state-change transaction (whose condition refuses an
+    existing entry id); an audit chain head that moves must live outside the entries' table."""
+    for table in _access(spec).tables:
+        if table.table == "audit":
+            assert set(table.actions) <= {"GetItem", "Query", "PutItem"}, (spec.name, table)
+            assert "PutItem" not in table.actions or table.in_transaction, (spec.name, table)
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_only_forget_deletes_outside_a_state_change(spec: FunctionSpec) -> None:
+    """Deleting customer data, suppression entries or export files is the erasure's job. Inside
+    the state-change transaction the others only release the open-request marker or lift the
+    suppression entries their own cease made."""
+    access = _access(spec)
+    if spec.name == "Forget":
+        return
+    for table in access.tables:
+        if table.table != "idempotency" and not table.in_transaction:
+            assert not _DELETES & set(table.actions), (spec.name, table)
+    for bucket in access.buckets:
+        assert not [a for a in bucket.actions if a.startswith("Delete")], (spec.name, bucket)
+
+
+def test_the_api_never_deletes_customer_data() -> None:
+    api = ACCESS["Api"]
+    for table in api.tables:
+        if "DeleteItem" in table.actions:
+            # The open-request marker a cancelled request releases, in its transaction; and
+            # powertools' own idempotency records.
+            assert table.table == "idempotency" or (
+                table.table == "customers" and table.in_transaction
+            ), table
+        assert "BatchWriteItem" not in table.actions
+    assert not api.buckets
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_bucket_triggered_functions_write_no_customer_or_request(spec: FunctionSpec) -> None:
+    """The audience filter screens files against the suppression index: it reads, never writes,
+    customers and requests."""
+    access = _access(spec)
+    if access.notified_by is None:
+        return
+    for table in access.tables:
+        if table.table in ("customers", "requests"):
+            assert set(table.actions) <= {"GetItem", "Query"}, (spec.name, table)

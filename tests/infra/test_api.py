@@ -1,0 +1,108 @@
+"""The REST API: the routes the handler serves (all of them in API.md), each behind the Cognito
+authorizer with request validation; access logs and throttling on the stage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.api.auth import Group
+from infra.cdk.routes import api_routes
+from tests.infra.conftest import Synth
+
+# API.md's table. The gateway serves what functions/api/handler.py routes, which must be here.
+API_MD_ROUTES = {
+    ("POST", "/customers/{customerId}/privacy-requests"),
+    ("GET", "/privacy-requests/{requestId}"),
+    ("POST", "/privacy-requests/{requestId}/confirm"),
+    ("POST", "/privacy-requests/{requestId}/cancel"),
+    ("GET", "/customers/{customerId}/privacy"),
+    ("GET", "/customers/{customerId}/processing-permissions"),
+    ("PUT", "/customers/{customerId}/consents/{topic}"),
+    ("GET", "/audit"),
+    ("GET", "/audit/verify"),
+    ("POST", "/audiences/filter"),
+    ("GET", "/audiences/filter/{jobId}"),
+}
+
+
+def _path(synth: Synth, resource: Any) -> str:
+    if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+        return ""  # the root resource
+    props = synth.resources[resource["Ref"]]["Properties"]
+    return f"{_path(synth, props['ParentId'])}/{props['PathPart']}"
+
+
+def _methods(synth: Synth) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (m["Properties"]["HttpMethod"], _path(synth, m["Properties"]["ResourceId"])): m[
+            "Properties"
+        ]
+        for m in synth.of_type("AWS::ApiGateway::Method").values()
+    }
+
+
+def test_gateway_serves_exactly_the_handlers_routes(synth: Synth) -> None:
+    handler_routes = {(r.method, r.path) for r in api_routes()}
+    assert handler_routes <= API_MD_ROUTES, handler_routes - API_MD_ROUTES
+    assert set(_methods(synth)) == handler_routes
+
+
+def test_every_method_is_authorised_by_cognito_and_validated(synth: Synth) -> None:
+    (authorizer_id, authorizer) = next(iter(synth.of_type("AWS::ApiGateway::Authorizer").items()))
+    assert authorizer["Properties"]["Type"] == "COGNITO_USER_POOLS"
+    (validator_id, validator) = next(
+        iter(synth.of_type("AWS::ApiGateway::RequestValidator").items())
+    )
+    assert validator["Properties"]["ValidateRequestBody"] is True
+    assert validator["Properties"]["ValidateRequestParameters"] is True
+    for (method, path), props in _methods(synth).items():
+        assert props["AuthorizationType"] == "COGNITO_USER_POOLS", (method, path)
+        assert props["AuthorizerId"] == {"Ref": authorizer_id}
+        assert props["RequestValidatorId"] == {"Ref": validator_id}
+        assert props["Integration"]["Type"] == "AWS_PROXY"
+        parameters = {
+            name.removeprefix("method.request.path.") for name in props.get("RequestParameters", {})
+        }
+        assert parameters == {p.strip("{}") for p in path.split("/") if p.startswith("{")}
+
+
+def test_request_bodies_are_checked_against_the_handlers_models(synth: Synth) -> None:
+    methods = _methods(synth)
+    for route in api_routes():
+        models = methods[(route.method, route.path)].get("RequestModels")
+        if route.body_model:
+            (model,) = models.values()
+            declared = synth.resources[model["Ref"]]["Properties"]
+            assert declared["Name"] == route.body_model
+            assert declared["Schema"]["$schema"].startswith("http://json-schema.org/draft-04/")
+        else:
+            assert models is None
+
+
+def test_stage_logs_access_throttles_and_keeps_bodies_out_of_logs(synth: Synth) -> None:
+    (stage,) = synth.of_type("AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    assert "DestinationArn" in props["AccessLogSetting"]
+    assert "$context.requestId" in props["AccessLogSetting"]["Format"]
+    (settings,) = props["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
+    assert settings["DataTraceEnabled"] is False
+    assert synth.of_type("AWS::WAFv2::WebACLAssociation")
+
+
+def test_gateway_errors_use_the_api_error_shape(synth: Synth) -> None:
+    responses = synth.of_type("AWS::ApiGateway::GatewayResponse").values()
+    assert responses
+    for response in responses:
+        template = response["Properties"]["ResponseTemplates"]["application/json"]
+        assert '"error"' in template and "$context.requestId" in template
+
+
+def test_user_pool_has_the_api_groups(synth: Synth) -> None:
+    groups = {
+        g["Properties"]["GroupName"] for g in synth.of_type("AWS::Cognito::UserPoolGroup").values()
+    }
+    assert groups == {g.value for g in Group}
+    (pool,) = synth.of_type("AWS::Cognito::UserPool").values()
+    assert pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert pool["Properties"]["MfaConfiguration"] == "ON"

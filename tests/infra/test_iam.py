@@ -1,0 +1,142 @@
+"""Least privilege, checked on the synthesized policies: who may touch which table with what.
+
+The audit trail is append-only for every role in the stack. The API deletes only what its code
+deletes: the customer's open-request marker when a request ends (inside the state-change
+transaction) and Powertools' own idempotency records; never a request, an audit entry or a
+suppression entry."""
+
+from __future__ import annotations
+
+import json
+from fnmatch import fnmatchcase
+from typing import Any
+
+import pytest
+
+from infra.cdk.access import ACCESS
+from infra.functions import API, FUNCTIONS
+from tests.infra.conftest import Synth
+
+TRANSACTION_ONLY = {"StringEquals": {"dynamodb:EnclosingOperation": "TransactWriteItems"}}
+# Every action that can change or remove an existing item.
+ITEM_CHANGES = (
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _grants(statement: dict[str, Any], action: str) -> bool:
+    return any(fnmatchcase(action.lower(), a.lower()) for a in _listed(statement["Action"]))
+
+
+def _touches(statement: dict[str, Any], logical_id: str) -> bool:
+    resources = _listed(statement["Resource"])
+    return any(r == "*" or logical_id in json.dumps(r) for r in resources)
+
+
+def _all_statements(synth: Synth) -> dict[str, list[dict[str, Any]]]:
+    """Every Allow statement of every identity policy in the stack, by role."""
+    by_role: dict[str, list[dict[str, Any]]] = {}
+    for policy in synth.of_type("AWS::IAM::Policy").values():
+        for role in policy["Properties"].get("Roles", []):
+            by_role.setdefault(role["Ref"], []).extend(
+                policy["Properties"]["PolicyDocument"]["Statement"]
+            )
+    for role_id, role in synth.of_type("AWS::IAM::Role").items():
+        for inline in role["Properties"].get("Policies", []):
+            by_role.setdefault(role_id, []).extend(inline["PolicyDocument"]["Statement"])
+    return {
+        role: [s for s in statements if s["Effect"] == "Allow"]
+        for role, statements in by_role.items()
+    }
+
+
+def _function_statements(synth: Synth, name: str) -> list[dict[str, Any]]:
+    role_id = synth.function(name)[1]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return _all_statements(synth)[role_id]
+
+
+def test_no_role_may_update_or_delete_audit_entries(synth: Synth) -> None:
+    audit_id, _ = synth.table("audit")
+    for role, statements in _all_statements(synth).items():
+        for statement in statements:
+            for action in ITEM_CHANGES:
+                assert not (_grants(statement, action) and _touches(statement, audit_id)), (
+                    role,
+                    action,
+                )
+
+
+def test_audit_entries_are_written_only_inside_the_state_change_transaction(
+    synth: Synth,
+) -> None:
+    audit_id, _ = synth.table("audit")
+    writers = 0
+    for statements in _all_statements(synth).values():
+        for statement in statements:
+            if _touches(statement, audit_id) and _grants(statement, "dynamodb:PutItem"):
+                assert statement["Action"] == "dynamodb:PutItem"
+                assert statement.get("Condition") == TRANSACTION_ONLY
+                writers += 1
+    assert writers >= 1
+
+
+def test_api_deletes_no_request_audit_or_suppression_entry(synth: Synth) -> None:
+    statements = _function_statements(synth, API.name)
+    deleting = [s for s in statements if _grants(s, "dynamodb:DeleteItem")]
+    for suffix in ("requests", "audit", "suppression"):
+        table_id, _ = synth.table(suffix)
+        assert not [s for s in deleting if _touches(s, table_id)], suffix
+    customers_id, _ = synth.table("customers")
+    idempotency_id, _ = synth.table("idempotency")
+    for statement in deleting:
+        targets = {_touches(statement, customers_id), _touches(statement, idempotency_id)}
+        assert targets == {True, False}, statement
+        if _touches(statement, customers_id):
+            # Only the open-request marker, released by the transaction that ends a request.
+            assert statement["Condition"] == TRANSACTION_ONLY
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_function_policies_name_their_resources(synth: Synth, spec: Any) -> None:
+    for statement in _function_statements(synth, spec.name):
+        assert "*" not in _listed(statement["Resource"]), statement
+        assert not any("*" in action for action in _listed(statement["Action"])), statement
+
+
+def test_workflow_and_event_permissions_go_only_where_used(synth: Synth) -> None:
+    (machine_id,) = synth.of_type("AWS::StepFunctions::StateMachine")
+    (bus_id,) = synth.of_type("AWS::Events::EventBus")
+    machine_name = synth.resources[machine_id]["Properties"]["StateMachineName"]
+    for spec in FUNCTIONS:
+        statements = _function_statements(synth, spec.name)
+        start = [s for s in statements if _grants(s, "states:StartExecution")]
+        answer = [s for s in statements if _grants(s, "states:SendTaskSuccess")]
+        put = [s for s in statements if _grants(s, "events:PutEvents")]
+        access = ACCESS[spec.name]
+        assert bool(start) == access.start_execution
+        assert bool(answer) == access.answer_tasks
+        assert bool(put) == access.put_events
+        assert all(s["Resource"] == {"Ref": machine_id} for s in start)
+        assert all(machine_name in json.dumps(s["Resource"]) for s in answer)
+        assert all(s["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]} for s in put)
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_function_reads_the_hmac_key_and_nothing_else_of_ssm(synth: Synth, spec: Any) -> None:
+    (secret_id,) = synth.of_type("AWS::SecretsManager::Secret")
+    variables = synth.function(spec.name)[1]["Properties"]["Environment"]["Variables"]
+    parameter = variables["HMAC_KEY_PARAMETER"]
+    statements = _function_statements(synth, spec.name)
+    ssm = [s for s in statements if any(a.startswith("ssm:") for a in _listed(s["Action"]))]
+    assert [s["Action"] for s in ssm] == ["ssm:GetParameter"]
+    assert json.dumps(ssm[0]["Resource"]).endswith(f':parameter{parameter}"]]}}')
+    secrets = [s for s in statements if _grants(s, "secretsmanager:GetSecretValue")]
+    assert [s["Resource"] for s in secrets] == [{"Ref": secret_id}]
