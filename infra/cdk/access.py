@@ -83,6 +83,8 @@ ACCESS: dict[str, Access] = {
             # client may retry.
             TableAccess("idempotency", ("GetItem", "PutItem", "UpdateItem", "DeleteItem")),
         ),
+        # Signs each completed export's 15-minute download link (GetObject of that version).
+        buckets=(BucketAccess("exports", "exports/", ("GetObject", "GetObjectVersion")),),
         start_execution=True,
         answer_tasks=True,
     ),
@@ -143,6 +145,31 @@ ACCESS: dict[str, Access] = {
         buckets=(
             BucketAccess(
                 "exports", "exports/", ("ListBucketVersions", "DeleteObject", "DeleteObjectVersion")
+            ),
+        ),
+    ),
+    # Streams the member's partition and own requests into one CSV (a multipart upload under
+    # exports/<requestId>/); deletes it again if the member was forgotten while it was written.
+    "Export": Access(
+        tables=(
+            _read("customers", "Query"),
+            _read("requests", "UpdateItem"),
+            _index("requests", "byCustomer"),
+            _tx("requests", "UpdateItem"),
+            _RELEASE_MARKER,
+            _AUDIT,
+        ),
+        buckets=(
+            BucketAccess(
+                "exports",
+                "exports/",
+                (
+                    "PutObject",
+                    "AbortMultipartUpload",
+                    "ListBucketVersions",
+                    "DeleteObject",
+                    "DeleteObjectVersion",
+                ),
             ),
         ),
     ),

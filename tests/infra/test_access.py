@@ -73,6 +73,10 @@ def test_only_forget_deletes_outside_a_state_change(spec: FunctionSpec) -> None:
         if table.table != "idempotency" and not table.in_transaction:
             assert not _DELETES & set(table.actions), (spec.name, table)
     for bucket in access.buckets:
+        if spec.name == "Export" and bucket.bucket == "exports":
+            # Its own file only: when the member is forgotten while it is written, the export
+            # removes what it produced rather than leave it for the 7-day lifecycle rule.
+            continue
         assert not [a for a in bucket.actions if a.startswith("Delete")], (spec.name, bucket)
 
 
@@ -86,7 +90,8 @@ def test_the_api_never_deletes_customer_data() -> None:
                 table.table == "customers" and table.in_transaction
             ), table
         assert "BatchWriteItem" not in table.actions
-    assert not api.buckets
+    # It only reads export files, to sign their download links.
+    assert all(set(b.actions) <= {"GetObject", "GetObjectVersion"} for b in api.buckets)
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
