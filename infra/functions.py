@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from functions.shared.settings import (
     ApiSettings,
+    AuditDigestSettings,
     CompletionSettings,
+    DeadlineCheckSettings,
     ForgetSettings,
     Settings,
     WorkflowSettings,
@@ -20,6 +22,8 @@ class FunctionSpec:
     settings: type[Settings]
     # The state-machine placeholder that receives this function's ARN, if the workflow calls it.
     placeholder: str | None = None
+    # An EventBridge Scheduler expression for functions that run on a schedule, not on demand.
+    schedule: str | None = None
 
     def environment(self, values: dict[str, str]) -> dict[str, str]:
         """The function's environment: exactly the variables its settings model reads."""
@@ -46,5 +50,17 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("Forget", "functions.forget.handler.handler", ForgetSettings, "ForgetFunctionArn"),
     FunctionSpec(
         "Finish", "functions.workflow.finish.handler", CompletionSettings, "FinishFunctionArn"
+    ),
+    FunctionSpec(
+        "AuditDigest",
+        "functions.audit.digest.handler",
+        AuditDigestSettings,
+        schedule="rate(1 hour)",
+    ),
+    FunctionSpec(
+        "DeadlineCheck",
+        "functions.audit.deadlines.handler",
+        DeadlineCheckSettings,
+        schedule="cron(0 6 * * ? *)",
     ),
 )

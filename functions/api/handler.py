@@ -83,6 +83,8 @@ def submit(customer_id: str) -> Response:
         caller=caller,
         body=body,
         confirmation_timeout_seconds=settings_of(ApiSettings).confirmation_timeout_seconds,
+        default_jurisdiction=settings_of(ApiSettings).default_jurisdiction,
+        legal_deadlines=settings_of(ApiSettings).legal_deadlines,
     )
     # The same Idempotency-Key, or without one the same body, from the same agent for the same
     # customer within the window answers the first request instead of opening another. Without a
