@@ -131,6 +131,7 @@ def verify(
         breaks.append(Break(problem, seq, entry_id, message))
 
     changed: list[Mapping[str, Any]] = []
+    links: list[tuple[int, Mapping[str, Any]]] = []
     previous: str | None = GENESIS_HASH
     for seq in range(1, max([head.seq, *by_seq]) + 1):
         group = by_seq.get(seq)
@@ -146,15 +147,19 @@ def verify(
         if entry_hash(entry) != entry[HASH_FIELD]:
             changed.append(entry)
         elif previous is not None and entry[PREV_FIELD] != previous:
-            linked = hashes.get(str(entry[PREV_FIELD]))
-            if linked is not None:
-                message = f"entry {seq} follows entry {linked}, not entry {seq - 1}"
-                broken(Problem.REORDERED, seq, entry, message)
-            else:
-                message = f"entry {seq} links to no entry of the trail (rewritten from here?)"
-                broken(Problem.INSERTED, seq, entry, message)
+            links.append((seq, entry))
         previous = str(entry[HASH_FIELD])
-    _classify_changed(changed, broken)
+    swapped = _classify_changed(changed, broken)
+    for seq, entry in links:
+        if seq - 1 in swapped:
+            continue  # the entry before it was swapped away: reported with the swap
+        linked = hashes.get(str(entry[PREV_FIELD]))
+        if linked is not None:
+            message = f"entry {seq} follows entry {linked}, not entry {seq - 1}"
+            broken(Problem.REORDERED, seq, entry, message)
+        else:
+            message = f"entry {seq} links to no entry of the trail (rewritten from here?)"
+            broken(Problem.INSERTED, seq, entry, message)
     last = by_seq.get(head.seq)
     if head.seq and last and last[0][HASH_FIELD] != head.hash:
         broken(Problem.CHANGED, head.seq, last[0], f"entry {head.seq} is not the chain's head")
@@ -170,10 +175,11 @@ def verify(
     return result
 
 
-def _classify_changed(changed: list[Mapping[str, Any]], broken: Any) -> None:
+def _classify_changed(changed: list[Mapping[str, Any]], broken: Any) -> set[int]:
     """Entries that fail their own hash were edited, unless two of them hash right once their
-    positions (chainSeq, and prevHash with it or not) are exchanged: then they were swapped."""
-    swapped: set[int] = set()
+    positions (chainSeq, and prevHash with it or not) are exchanged: then they were swapped.
+    Answers the positions of swapped entries."""
+    swapped: dict[int, int] = {}  # id(entry) -> position
     candidates = changed[:MAX_BREAKS]
     for i, a in enumerate(candidates):
         for b in candidates[i + 1 :]:
@@ -183,12 +189,13 @@ def _classify_changed(changed: list[Mapping[str, Any]], broken: Any) -> None:
                 a2 = {**a, **{f: b[f] for f in fields}}
                 b2 = {**b, **{f: a[f] for f in fields}}
                 if entry_hash(a2) == a[HASH_FIELD] and entry_hash(b2) == b[HASH_FIELD]:
-                    swapped |= {id(a), id(b)}
                     seq_a, seq_b = int(a[SEQ_FIELD]), int(b[SEQ_FIELD])
-                    message = f"entries {seq_b} and {seq_a} were swapped"
+                    swapped |= {id(a): seq_a, id(b): seq_b}
+                    message = f"entries {min(seq_a, seq_b)} and {max(seq_a, seq_b)} were swapped"
                     broken(Problem.REORDERED, min(seq_a, seq_b), a, message)
                     break
     for entry in changed:
         if id(entry) not in swapped:
             seq = int(entry[SEQ_FIELD])
             broken(Problem.CHANGED, seq, entry, f"entry {seq} does not match its own hash")
+    return set(swapped.values())
