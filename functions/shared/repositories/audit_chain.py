@@ -8,8 +8,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from pynamodb.transactions import TransactWrite
-
 from functions.shared.audit_chain import ChainHead, entry_hash
 from functions.shared.models import AuditChainItem, AuditEntryItem
 
@@ -60,7 +58,7 @@ class AuditChain:
             previous = entry.entry_hash
         return ChainHead(seq=seq, hash=previous, at=entries[-1].at if entries else None)
 
-    def advance(self, tw: TransactWrite, old: ChainHead, new: ChainHead, entry_id: str) -> None:
+    def advance(self, tw: Any, old: ChainHead, new: ChainHead, entry_id: str) -> None:
         """The head's move from `old` to `new`, conditioned on nobody having moved it since; a
         failed condition hands back the head that won (ALL_OLD)."""
         model = self._model

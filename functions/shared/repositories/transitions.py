@@ -102,38 +102,76 @@ class _Transaction:
         chain = self._chain
         head = chain.head() if chain is not None else None
         for attempt in itertools.count():
+            recorder: _Recorder | None = None
             try:
                 with TransactWrite(connection=self._connection) as tw:
+                    recorder = _Recorder(tw)
                     for op, _ in self._ops:
-                        op(tw)
+                        op(recorder)
                     if chain is not None and head is not None:
                         entries = [entry for entry, _ in self._entries]
                         new_head = chain.link(head, entries)
                         for entry in entries:
-                            tw.save(entry, condition=type(entry).entry_id.does_not_exist())
-                        chain.advance(tw, head, new_head, entries[-1].entry_id)
+                            recorder.save(entry, condition=type(entry).entry_id.does_not_exist())
+                        chain.advance(recorder, head, new_head, entries[-1].entry_id)
             except TransactWriteError as exc:
-                reasons = exc.cancellation_reasons or []
+                assert recorder is not None
+                reasons = recorder.by_operation(exc.cancellation_reasons or [])
                 codes = [reason.code if reason else None for reason in reasons]
                 conflicts = [c for _, c in self._ops] + [c for _, c in self._entries]
                 for on_conflict, code in zip(conflicts, codes, strict=False):
                     if code == "ConditionalCheckFailed":
                         raise on_conflict() from None
-                lost_race = chain is not None and len(codes) > len(conflicts)
-                if lost_race and attempt + 1 < MAX_ATTEMPTS:
-                    head_reason = reasons[len(conflicts)]
-                    if head_reason and head_reason.code in ("ConditionalCheckFailed", *_RETRYABLE):
-                        assert chain is not None
-                        chain.backoff(attempt)
-                        fresh = chain.head_from_failure(head_reason.raw_item)
-                        head = fresh if fresh is not None else chain.head()
-                        continue
+                head_reason = reasons[len(conflicts)] if len(reasons) > len(conflicts) else None
+                lost_race = head_reason is not None and head_reason.code in (
+                    "ConditionalCheckFailed",
+                    *_RETRYABLE,
+                )
+                if chain is not None and lost_race and attempt + 1 < MAX_ATTEMPTS:
+                    assert head_reason is not None
+                    chain.backoff(attempt)
+                    fresh = chain.head_from_failure(head_reason.raw_item)
+                    head = fresh if fresh is not None else chain.head()
+                    continue
                 if any(code in _RETRYABLE for code in codes):
                     raise TransientError("the change collided with another; retry") from None
                 raise
             if chain is not None:
                 chain.committed(len(self._entries))
             return
+
+
+# pynamodb sends a transaction's operations grouped by kind, in this order, whatever order they
+# were added in; DynamoDB answers cancellation reasons in the order sent.
+_KIND_ORDER = ("condition_check", "delete", "save", "update")
+
+
+class _Recorder:
+    """Stands in for TransactWrite and notes the kind of each operation added, so that the
+    cancellation reasons can be matched to the operations in the order they were added."""
+
+    def __init__(self, tw: TransactWrite) -> None:
+        self._tw = tw
+        self._kinds: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._tw, name)
+        if name not in _KIND_ORDER:
+            return method
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            self._kinds.append(name)
+            return method(*args, **kwargs)
+
+        return recorded
+
+    def by_operation(self, reasons: list[Any]) -> list[Any]:
+        sent = sorted(range(len(self._kinds)), key=lambda i: _KIND_ORDER.index(self._kinds[i]))
+        matched: list[Any] = [None] * len(self._kinds)
+        for position, index in enumerate(sent):
+            if position < len(reasons):
+                matched[index] = reasons[position]
+        return matched
 
 
 class Transitions:
