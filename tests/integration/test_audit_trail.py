@@ -129,6 +129,22 @@ def test_an_inserted_entry_is_found(stack, agent, compliance, new_customer):
     assert (found["problem"], found["chainSeq"]) == ("INSERTED", int(forged["chainSeq"]["N"]))
 
 
+def test_an_entry_past_the_head_is_found(stack, agent, compliance, new_customer):
+    _some_trail(stack, agent, new_customer)
+    with tampered(stack) as (entries, _):
+        last = entries[-1]
+        forged = {
+            **last,
+            "entryId": {"S": "forged#APPLIED"},
+            "chainSeq": {"N": str(int(last["chainSeq"]["N"]) + 1)},
+            "prevHash": last["entryHash"],
+        }
+        _rehash(forged)
+        _dynamodb(stack).put_item(TableName=stack.env["AUDIT_TABLE"], Item=forged)
+        found = _verify_break(compliance)
+    assert (found["problem"], found["entryId"]) == ("INSERTED", "forged#APPLIED")
+
+
 def test_a_consistent_rewrite_is_caught_by_the_locked_digest(
     stack, agent, compliance, new_customer
 ):

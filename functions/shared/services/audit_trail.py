@@ -23,11 +23,15 @@ def find_entries(
 
 
 def verify_trail(audit: AuditRepository, digests: DigestStore | None) -> Verification:
-    """The head is read first: entries appended while the scan runs lie past it and are
-    checked next time, never mistaken for insertions."""
+    """The whole trail against the head as it was when the check began. Entries appended while
+    the scan ran (between that head and the head after it) are left to the next check; an entry
+    past even the later head was never appended through the chain: it is reported as inserted."""
     head = audit.head()
-    entries = [e for e in audit.everything() if int(e["chainSeq"]) <= head.seq]
-    return verify(entries, head, list(digests.all()) if digests else [])
+    entries = list(audit.everything())
+    after = audit.head()
+    judged = [e for e in entries if not head.seq < int(e["chainSeq"]) <= after.seq]
+    taken = [d for d in digests.all() if d.seq <= head.seq] if digests else []
+    return verify(judged, head, taken)
 
 
 def take_digest(chain: AuditChain, store: DigestStore) -> Digest | None:
