@@ -127,7 +127,9 @@ class _Transaction:
                     "ConditionalCheckFailed",
                     *_RETRYABLE,
                 )
-                if chain is not None and lost_race and attempt + 1 < MAX_ATTEMPTS:
+                if chain is not None and lost_race:
+                    if attempt + 1 >= MAX_ATTEMPTS:
+                        raise TransientError("the audit chain is busy; retry") from None
                     assert head_reason is not None
                     chain.backoff(attempt)
                     fresh = chain.head_from_failure(head_reason.raw_item)
