@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from functions.shared.settings import (
     ApiSettings,
+    AuditDigestSettings,
     CompletionSettings,
+    DeadlineCheckSettings,
     ExportSettings,
     ForgetSettings,
     Settings,
@@ -21,6 +23,8 @@ class FunctionSpec:
     settings: type[Settings]
     # The state-machine placeholder that receives this function's ARN, if the workflow calls it.
     placeholder: str | None = None
+    # An EventBridge Scheduler expression for functions that run on a schedule, not on demand.
+    schedule: str | None = None
 
     def environment(self, values: dict[str, str]) -> dict[str, str]:
         """The function's environment: exactly the variables its settings model reads."""
@@ -49,4 +53,16 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "Finish", "functions.workflow.finish.handler", CompletionSettings, "FinishFunctionArn"
     ),
     FunctionSpec("Export", "functions.export.handler.handler", ExportSettings, "ExportFunctionArn"),
+    FunctionSpec(
+        "AuditDigest",
+        "functions.audit.digest.handler",
+        AuditDigestSettings,
+        schedule="rate(1 hour)",
+    ),
+    FunctionSpec(
+        "DeadlineCheck",
+        "functions.audit.deadlines.handler",
+        DeadlineCheckSettings,
+        schedule="cron(0 6 * * ? *)",
+    ),
 )

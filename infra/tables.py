@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pynamodb.models import Model
 
 from functions.shared.models import (
+    AuditChainItem,
     AuditEntryItem,
     CustomerItem,
     IdempotencyRecord,
@@ -33,4 +34,5 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(AuditEntryItem, "audit", "AUDIT_TABLE"),
     TableSpec(SuppressionItem, "suppression", "SUPPRESSION_TABLE"),
     TableSpec(IdempotencyRecord, "idempotency", "IDEMPOTENCY_TABLE"),
+    TableSpec(AuditChainItem, "audit-chain", "AUDIT_CHAIN_TABLE"),
 )

@@ -12,8 +12,10 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from privacyctl import report
 from privacyctl.client import ApiClient, ApiError
 
 TERMINAL = {"COMPLETED", "REJECTED", "CANCELLED", "EXPIRED", "FAILED"}
@@ -71,7 +73,43 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("customer", help="show a customer's privacy status").add_argument(
         "customer_id"
     )
+    audit = commands.add_parser("audit", help="the audit trail (compliance group)")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="check the whole trail's hash chain and digests")
+    report = audit_commands.add_parser("report", help="export the trail as CSV with a summary")
+    report.add_argument("--from", dest="start", help="ISO date or date-time (inclusive)")
+    report.add_argument("--to", dest="end", help="ISO date or date-time (inclusive)")
+    report.add_argument("--customer", help="a customer id (matched by its keyed hash)")
+    report.add_argument("--type", help="an event type or a request type")
+    report.add_argument("--actor")
+    report.add_argument("-o", "--output", required=True, type=Path, help="the CSV file to write")
     return parser
+
+
+def run_audit(args: argparse.Namespace, client: ApiClient) -> int:
+    verified = client.audit_verify()
+    if args.audit_command == "verify":
+        print(json.dumps(verified, indent=2))
+        return 0 if verified["intact"] else 1
+    params = {
+        "from": args.start,
+        "to": args.end,
+        "customerId": args.customer,
+        "type": args.type,
+        "actor": args.actor,
+        "limit": "1000",
+    }
+    entries = list(client.audit_entries(params))
+    rows = report.write_csv(entries, args.output)
+    summary = report.summarise(entries, now=verified["verifiedAt"])
+    summary_path = args.output.with_suffix(".summary.csv")
+    report.write_summary(summary, summary_path)
+    trail = "intact" if verified["intact"] else f"BROKEN: {verified['firstBreak']['message']}"
+    print(f"{rows} entries -> {args.output}; summary -> {summary_path}")
+    print(f"trail verified: {trail} ({verified['checked']} entries checked)")
+    for section, measure, value in summary.rows():
+        print(f"  {section:<22} {measure:<40} {value}")
+    return 0 if verified["intact"] else 1
 
 
 def wait_for_outcome(client: ApiClient, request_id: str, timeout: float = 60.0) -> dict[str, Any]:
@@ -122,6 +160,8 @@ def main(argv: Sequence[str] | None = None, ask: Ask = ask_tty) -> int:
     try:
         if args.command in ACTIONS:
             return run_action(args, client, ask)
+        if args.command == "audit":
+            return run_audit(args, client)
         if args.command == "confirm":
             result = client.confirm(args.request_id)
         elif args.command == "cancel":

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 
@@ -69,6 +71,23 @@ class ApiClient:
 
     def permissions(self, customer_id: str) -> dict[str, Any]:
         return self.call("GET", f"/customers/{customer_id}/processing-permissions")
+
+    def audit(self, params: Mapping[str, str]) -> dict[str, Any]:
+        query = urllib.parse.urlencode({k: v for k, v in params.items() if v})
+        return self.call("GET", f"/audit?{query}" if query else "/audit")
+
+    def audit_entries(self, params: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+        """Every entry the filters match, newest first, page after page."""
+        token: str | None = None
+        while True:
+            page = self.audit({**params, **({"nextToken": token} if token else {})})
+            yield from page["entries"]
+            token = page.get("nextToken")
+            if not token:
+                return
+
+    def audit_verify(self) -> dict[str, Any]:
+        return self.call("GET", "/audit/verify")
 
 
 def _api_error(status: int, raw: bytes) -> ApiError:

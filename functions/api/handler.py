@@ -23,12 +23,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError as PydanticValidationError
 
 from functions.api import services
+from functions.api.audit_schemas import audit_page, parse_audit_query, verification
 from functions.api.auth import Caller, Group, caller_from_claims
 from functions.api.download_links import describe_request
 from functions.api.errors import domain_error_response, error_response, invalid_body_response
 from functions.api.schemas import SubmitRequestBody, request_summary
+from functions.shared.domain import utc_now
 from functions.shared.errors import DomainError, ValidationError
 from functions.shared.observability import logger, metrics
+from functions.shared.services.audit_trail import find_entries, verify_trail
 from functions.shared.settings import ApiSettings
 from functions.shared.wiring import dependencies, settings_of
 
@@ -84,6 +87,8 @@ def submit(customer_id: str) -> Response:
         caller=caller,
         body=body,
         confirmation_timeout_seconds=settings_of(ApiSettings).confirmation_timeout_seconds,
+        default_jurisdiction=settings_of(ApiSettings).default_jurisdiction,
+        legal_deadlines=settings_of(ApiSettings).legal_deadlines,
     )
     # The same Idempotency-Key, or without one the same body, from the same agent for the same
     # customer within the window answers the first request instead of opening another. Without a
@@ -144,6 +149,27 @@ def processing_permissions(customer_id: str) -> dict[str, Any]:
     _caller().require(Group.AGENT, Group.COMPLIANCE, Group.EXPORT_JOB)
     topic = app.current_event.get_query_string_value("topic")
     return services.describe_permissions(customer_id, topic, dependencies(ApiSettings))
+
+
+@app.get("/audit")
+def audit_entries() -> dict[str, Any]:
+    _caller().require(Group.COMPLIANCE)
+    deps = dependencies(ApiSettings)
+    params = app.current_event.query_string_parameters or {}
+    where, limit, token = parse_audit_query(params, deps.hasher)
+    return audit_page(find_entries(deps.repos.audit, where, limit, token))
+
+
+@app.get("/audit/verify")
+def audit_verify() -> dict[str, Any]:
+    _caller().require(Group.COMPLIANCE)
+    deps = dependencies(ApiSettings)
+    result = verify_trail(deps.repos.audit, deps.digests)
+    metrics.add_metric(name="AuditVerifications", unit=MetricUnit.Count, value=1)
+    if not result.intact:
+        logger.error("audit trail broken", extra={"breaks": result.break_count})
+        metrics.add_metric(name="AuditTrailBroken", unit=MetricUnit.Count, value=1)
+    return verification(result, utc_now())
 
 
 @app.exception_handler(DomainError)

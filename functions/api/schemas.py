@@ -52,6 +52,8 @@ def request_detail(request: PrivacyRequest) -> dict[str, Any]:
             {"status": h.status.value, "at": h.at, "actor": h.actor} for h in request.history
         ],
         "result": request.result or None,
+        "dueAt": request.due_at,
+        "jurisdiction": request.jurisdiction,
     }
     return {key: value for key, value in body.items() if value is not None}
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.api.auth import Caller
 from functions.api.schemas import SubmitRequestBody, customer_privacy, request_summary
+from functions.shared.deadlines import DEFAULT_JURISDICTION, DEFAULT_PERIODS, due_at, period_for
 from functions.shared.domain import (
     HistoryEntry,
     PrivacyRequest,
@@ -32,6 +33,8 @@ class Submission:
     caller: Caller
     body: SubmitRequestBody
     confirmation_timeout_seconds: int
+    default_jurisdiction: str = DEFAULT_JURISDICTION
+    legal_deadlines: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PERIODS))
 
 
 def submit_request(submission: Submission, deps: Dependencies) -> dict[str, Any]:
@@ -51,6 +54,10 @@ def submit_request(submission: Submission, deps: Dependencies) -> dict[str, Any]
     now = datetime.now(UTC)
     at = utc_now()
     confirm_by = now + timedelta(seconds=submission.confirmation_timeout_seconds)
+    jurisdiction = (
+        deps.repos.customers.jurisdiction(submission.customer_id) or submission.default_jurisdiction
+    )
+    due = due_at(now, period_for(jurisdiction, submission.legal_deadlines))
     request = PrivacyRequest(
         request_id=uuid.uuid4().hex,
         customer_id=submission.customer_id,
@@ -61,17 +68,24 @@ def submit_request(submission: Submission, deps: Dependencies) -> dict[str, Any]
         identity_verified_at=at,
         created_at=at,
         updated_at=at,
-        confirm_by=confirm_by.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        confirm_by=_timestamp(confirm_by),
         reason=body.reason,
         cascade=body.cascade,
         history=(
             HistoryEntry(RequestStatus.RECEIVED, at, caller.username),
             HistoryEntry(RequestStatus.AWAITING_CONFIRMATION, at, caller.username),
         ),
+        due_at=_timestamp(due),
+        jurisdiction=jurisdiction,
     )
     deps.repos.transitions.create(
         request,
-        details={"submittedBy": caller.username, "identityVerifiedBy": caller.username},
+        details={
+            "submittedBy": caller.username,
+            "identityVerifiedBy": caller.username,
+            "dueAt": request.due_at,
+            "jurisdiction": jurisdiction,
+        },
     )
     try:
         deps.workflow.start(request.request_id)
@@ -162,3 +176,7 @@ def describe_permissions(customer_id: str, topic: str | None, deps: Dependencies
         answer["topic"] = {"name": topic, "consented": consented}
     answer["permissions"] = permissions
     return answer
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")

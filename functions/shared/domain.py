@@ -149,6 +149,8 @@ class PrivacyRequest:
     task_token: str | None = None
     history: tuple[HistoryEntry, ...] = ()
     result: dict[str, Any] = field(default_factory=dict)
+    due_at: str | None = None
+    jurisdiction: str | None = None
 
     @property
     def status_text(self) -> str:

@@ -60,6 +60,17 @@ class RequestsByCustomer(GlobalSecondaryIndex):
     created_at = UnicodeAttribute(range_key=True, attr_name="createdAt")
 
 
+class OpenRequestsByDeadline(GlobalSecondaryIndex):
+    """Sparse: only open requests carry `deadlineQueue`, so the daily check reads just those."""
+
+    class Meta:
+        index_name = "openByDeadline"
+        projection = AllProjection()
+
+    deadline_queue = UnicodeAttribute(hash_key=True, attr_name="deadlineQueue")
+    due_at = UnicodeAttribute(range_key=True, attr_name="dueAt")
+
+
 class PrivacyRequestItem(Model):
     class Meta(_Table):
         pass
@@ -84,6 +95,11 @@ class PrivacyRequestItem(Model):
     history = ListAttribute(of=HistoryEntryAttribute, default=list)
     result = MapAttribute(null=True)
     by_customer = RequestsByCustomer()
+    # The legal deadline, and while the request is open the queue the daily check reads.
+    due_at = UnicodeAttribute(null=True, attr_name="dueAt")
+    jurisdiction = UnicodeAttribute(null=True)
+    deadline_queue = UnicodeAttribute(null=True, attr_name="deadlineQueue")
+    open_by_deadline = OpenRequestsByDeadline()
 
 
 class AuditByRequest(GlobalSecondaryIndex):
@@ -95,9 +111,31 @@ class AuditByRequest(GlobalSecondaryIndex):
     at = UnicodeAttribute(range_key=True)
 
 
+def _audit_index(name: str, attribute: str, attr_name: str) -> type[GlobalSecondaryIndex]:
+    """An index per filter of GET /audit, newest first by `at`."""
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    attrs = {
+        "Meta": meta,
+        attribute: UnicodeAttribute(hash_key=True, attr_name=attr_name),
+        "at": UnicodeAttribute(range_key=True),
+    }
+    return type(f"Audit_{name}", (GlobalSecondaryIndex,), attrs)
+
+
+AuditByCustomer = _audit_index("byCustomer", "customer_hash", "customerHash")
+AuditByEventType = _audit_index("byEventType", "event_type", "eventType")
+AuditByRequestType = _audit_index("byRequestType", "request_type", "requestType")
+AuditByActor = _audit_index("byActor", "actor", "actor")
+# One partition for the whole trail: a time range without other filters. Appends are serialised
+# by the chain head anyway, so this adds no ceiling of its own.
+AuditByTime = _audit_index("byTime", "trail", "trail")
+AUDIT_TRAIL = "audit"
+
+
 class AuditEntryItem(Model):
     """One entry per state change. The id is derived from the request and the event, so a retried
-    or duplicated delivery can never write a second entry for the same change."""
+    or duplicated delivery can never write a second entry for the same change. Append-only, and
+    linked into one hash chain (functions/shared/audit_chain.py)."""
 
     class Meta(_Table):
         pass
@@ -112,7 +150,31 @@ class AuditEntryItem(Model):
     outcome = UnicodeAttribute()
     customer_hash = UnicodeAttribute(attr_name="customerHash")
     details = MapAttribute(null=True)
+    trail = UnicodeAttribute(default=AUDIT_TRAIL)
+    chain_seq = NumberAttribute(attr_name="chainSeq")
+    prev_hash = UnicodeAttribute(attr_name="prevHash")
+    entry_hash = UnicodeAttribute(attr_name="entryHash")
     by_request = AuditByRequest()
+    by_customer = AuditByCustomer()
+    by_event_type = AuditByEventType()
+    by_request_type = AuditByRequestType()
+    by_actor = AuditByActor()
+    by_time = AuditByTime()
+
+
+class AuditChainItem(Model):
+    """The head of the audit chain: the last entry's position and hash. Every append advances it
+    in the same transaction as the entry, conditioned on the position it read, so of two
+    concurrent writers one wins and the other links to the new head and tries again."""
+
+    class Meta(_Table):
+        pass
+
+    chain_id = UnicodeAttribute(hash_key=True, attr_name="chainId")
+    seq = NumberAttribute()
+    head_hash = UnicodeAttribute(attr_name="headHash")
+    at = UnicodeAttribute()
+    entry_id = UnicodeAttribute(attr_name="entryId")
 
 
 class SuppressionBySubject(GlobalSecondaryIndex):
@@ -160,6 +222,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     AuditEntryItem,
     SuppressionItem,
     IdempotencyRecord,
+    AuditChainItem,
 )
 
 M = TypeVar("M", bound=Model)

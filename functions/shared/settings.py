@@ -9,7 +9,9 @@ import os
 from collections.abc import Mapping
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Json, ValidationError
+
+from functions.shared.deadlines import DEFAULT_JURISDICTION, DEFAULT_PERIODS
 
 
 class Settings(BaseModel):
@@ -33,6 +35,7 @@ class TableSettings(Settings):
     requests_table: str
     audit_table: str
     suppression_table: str
+    audit_chain_table: str
 
 
 class HashingSettings(Settings):
@@ -68,3 +71,19 @@ class ApiSettings(WorkflowSettings, ExportBucketSettings):
     state_machine_arn: str
     idempotency_window_seconds: int = 300
     confirmation_timeout_seconds: int = 7 * 24 * 3600
+    audit_digest_bucket: str
+    # The legal deadline of a request: the customer's jurisdiction (their profile's
+    # `jurisdiction`, else this default) and its period, e.g. LEGAL_DEADLINES={"CCPA": "P45D"}.
+    default_jurisdiction: str = DEFAULT_JURISDICTION
+    legal_deadlines: Json[dict[str, str]] = DEFAULT_PERIODS  # type: ignore[assignment]
+
+
+class AuditDigestSettings(TableSettings):
+    audit_digest_bucket: str
+    # COMPLIANCE-mode retention of each digest: seven years by default.
+    audit_digest_retention_days: int = 2557
+
+
+class DeadlineCheckSettings(WorkflowSettings):
+    # A request this close to its deadline is reported as near it.
+    deadline_warning_days: int = 7

@@ -9,6 +9,7 @@ from typing import TypeVar
 from functions.shared.identifiers import KeyedHasher
 from functions.shared.keys import load_hasher
 from functions.shared.repositories import Repositories, build_repositories
+from functions.shared.repositories.digests import DigestStore
 from functions.shared.repositories.exports import ExportFiles
 from functions.shared.repositories.workflow import EventPublisher, Workflow
 from functions.shared.settings import (
@@ -29,6 +30,7 @@ class Dependencies:
     workflow: Workflow
     events: EventPublisher | None = None
     exports: ExportFiles | None = None
+    digests: DigestStore | None = None
 
 
 @cache
@@ -55,5 +57,8 @@ def dependencies(cls: type[WorkflowSettings]) -> Dependencies:
             ExportFiles(settings.exports_bucket)
             if isinstance(settings, ExportBucketSettings)
             else None
+        ),
+        digests=(
+            DigestStore(settings.audit_digest_bucket) if isinstance(settings, ApiSettings) else None
         ),
     )

@@ -19,7 +19,7 @@ from typing import Any
 from botocore.config import Config
 
 from infra.functions import API, FUNCTIONS
-from infra.local import dispatch
+from infra.local import dispatch, isolation
 from infra.local.gateway import LocalGateway
 from infra.state_machine import render
 
@@ -68,6 +68,7 @@ class LocalStack:
         os.environ["AWS_ENDPOINT_URL"] = self.moto_url
         self._configure_moto()
         dispatch.install()
+        isolation.install()
         self.env = self._create_resources()
         os.environ.update(self.env)
         self._gateway = LocalGateway(self.invoke_api, self.api_port)
@@ -82,6 +83,7 @@ class LocalStack:
         if self._server:
             self._server.stop()
         dispatch.uninstall()
+        isolation.uninstall()
 
     def client(self, service: str) -> Any:
         import boto3
@@ -138,6 +140,13 @@ class LocalStack:
             Bucket=env["EXPORTS_BUCKET"], VersioningConfiguration={"Status": "Enabled"}
         )
         env["EXPORTS_KMS_KEY_ARN"] = self._harden_exports_bucket(env["EXPORTS_BUCKET"])
+        # The deployed bucket has Object Lock too: a digest cannot be deleted or overwritten.
+        env["AUDIT_DIGEST_BUCKET"] = f"{prefix}-audit-digests"
+        s3.create_bucket(
+            Bucket=env["AUDIT_DIGEST_BUCKET"],
+            CreateBucketConfiguration={"LocationConstraint": REGION},
+            ObjectLockEnabledForBucket=True,
+        )
         role = self.client("iam").create_role(
             RoleName=f"{prefix}-role",
             AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),

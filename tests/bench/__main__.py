@@ -1,9 +1,10 @@
 """`make bench`: every benchmark prints its figures next to a baseline measured in the same run."""
 
-from tests.bench import cold_start, end_to_end, export, forget
+from tests.bench import audit, cold_start, end_to_end, export, forget
 
 if __name__ == "__main__":
     cold_start.main()
     end_to_end.main()
     forget.main()
     export.main()
+    audit.main()

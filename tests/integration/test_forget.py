@@ -268,7 +268,8 @@ def test_forget_deletes_with_batches_not_item_by_item(stack, agent, monkeypatch)
     assert calls.count("BatchWriteItem") <= items // 25 + 4
     assert calls.count("DeleteItem") <= 3  # relations removed from the two children
     # GetItem left out: the test's own polling of the request adds a timing-dependent number.
-    assert len([c for c in calls if c != "GetItem"]) < items // 10
+    # The +10: the audit chain head and the jurisdiction are read per change.
+    assert len([c for c in calls if c != "GetItem"]) < items // 10 + 10
 
 
 def test_forget_needs_a_known_customer_and_an_agent(stack, agent, new_customer):

@@ -16,6 +16,8 @@ def test_settings_read_upper_case_names():
         "REQUESTS_TABLE": "r",
         "AUDIT_TABLE": "a",
         "SUPPRESSION_TABLE": "s",
+        "AUDIT_CHAIN_TABLE": "ac",
+        "AUDIT_DIGEST_BUCKET": "d",
         "IDEMPOTENCY_TABLE": "i",
         "STATE_MACHINE_ARN": "arn",
         "HMAC_KEY_PARAMETER": "/k",

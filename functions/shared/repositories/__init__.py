@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 from functions.shared.identifiers import KeyedHasher
 from functions.shared.models import (
+    AuditChainItem,
     AuditEntryItem,
     CustomerItem,
     PrivacyRequestItem,
     SuppressionItem,
     bind,
 )
+from functions.shared.repositories.audit import AuditRepository
+from functions.shared.repositories.audit_chain import AuditChain
 from functions.shared.repositories.customers import CustomerRepository
 from functions.shared.repositories.requests import RequestRepository
 from functions.shared.repositories.suppression import SuppressionRepository
@@ -25,6 +28,7 @@ class Repositories:
     requests: RequestRepository
     suppression: SuppressionRepository
     transitions: Transitions
+    audit: AuditRepository
 
 
 def tables_for(settings: TableSettings) -> Tables:
@@ -33,14 +37,21 @@ def tables_for(settings: TableSettings) -> Tables:
         requests=bind(PrivacyRequestItem, settings.requests_table),
         audit=bind(AuditEntryItem, settings.audit_table),
         suppression=bind(SuppressionItem, settings.suppression_table),
+        audit_chain=bind(AuditChainItem, settings.audit_chain_table),
     )
 
 
 def build_repositories(settings: TableSettings, hasher: KeyedHasher) -> Repositories:
     tables = tables_for(settings)
+    transitions = Transitions(tables, hasher)
     return Repositories(
         customers=CustomerRepository(tables.customers, hasher),
         requests=RequestRepository(tables.requests),
         suppression=SuppressionRepository(tables.suppression),
-        transitions=Transitions(tables, hasher),
+        transitions=transitions,
+        audit=AuditRepository(tables.audit, transitions.audit_chain),
     )
+
+
+def audit_chain_for(settings: TableSettings) -> AuditChain:
+    return AuditChain(tables_for(settings).audit_chain)

@@ -102,6 +102,14 @@ class CustomerRepository:
             phones=tuple(v for v in (data.get("phone"), *data.get("otherPhones", [])) if v),
         )
 
+    def jurisdiction(self, customer_id: str) -> str | None:
+        """The jurisdiction the customer's profile names, if any (it sets the legal deadline)."""
+        profile = self._get(customer_id, PROFILE)
+        if profile is None:
+            return None
+        data = profile.data.as_dict() if hasattr(profile.data, "as_dict") else dict(profile.data)
+        return str(data["jurisdiction"]) if data.get("jurisdiction") else None
+
     def relations(self, customer_id: str) -> list[Relation]:
         return [
             Relation(

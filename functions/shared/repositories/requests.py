@@ -10,6 +10,8 @@ from functions.shared.domain import HistoryEntry, PrivacyRequest, RequestStatus,
 from functions.shared.errors import RequestNotFoundError
 from functions.shared.models import MapAttribute, PrivacyRequestItem
 
+OPEN_DEADLINE_QUEUE = "OPEN"
+
 
 def _plain(value: Any) -> Any:
     return value.as_dict() if isinstance(value, MapAttribute) else value
@@ -39,6 +41,8 @@ def to_domain(item: PrivacyRequestItem) -> PrivacyRequest:
             for h in item.history or ()
         ),
         result=_plain(item.result) or {},
+        due_at=item.due_at,
+        jurisdiction=item.jurisdiction,
     )
 
 
@@ -98,6 +102,14 @@ class RequestRepository:
             if RequestStatus(item.status).is_terminal:
                 return str(item.request_id)
         return None
+
+    def open_due_by(self, moment: str) -> list[PrivacyRequest]:
+        """Open requests whose legal deadline falls on or before `moment` (a sparse index:
+        a request leaves it when it ends)."""
+        items = self._model.open_by_deadline.query(
+            OPEN_DEADLINE_QUEUE, self._model.due_at <= moment
+        )
+        return [to_domain(item) for item in items]
 
     def keep_task_token(self, request_id: str, task_token: str) -> PrivacyRequest:
         """Store the workflow's callback token and answer the request as it now stands, so the

@@ -8,6 +8,7 @@ already made (and writes nothing) or makes it exactly once."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,20 +33,23 @@ from functions.shared.errors import (
 )
 from functions.shared.identifiers import KeyedHasher
 from functions.shared.models import (
+    AuditChainItem,
     AuditEntryItem,
     CustomerItem,
     HistoryEntryAttribute,
     PrivacyRequestItem,
     SuppressionItem,
 )
+from functions.shared.repositories.audit_chain import MAX_ATTEMPTS, AuditChain
 from functions.shared.repositories.customers import (
     PRIVACY,
     PROFILE,
     open_request_key,
     tombstone_key,
 )
-from functions.shared.repositories.requests import RequestRepository
+from functions.shared.repositories.requests import OPEN_DEADLINE_QUEUE, RequestRepository
 
+DEADLINE_ACTOR = "deadline-check"
 _EVENT_TYPES = {RequestStatus.AWAITING_CONFIRMATION: "SUBMITTED"}
 _RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
@@ -66,34 +70,110 @@ class Tables:
     requests: type[PrivacyRequestItem]
     audit: type[AuditEntryItem]
     suppression: type[SuppressionItem]
+    audit_chain: type[AuditChainItem]
 
 
 class _Transaction:
-    """Collects the operations of one transaction with what a failed condition on each means."""
+    """Collects the operations of one transaction with what a failed condition on each means.
+
+    Audit entries are linked into the chain at commit: the entries and the head's advance go in
+    the same transaction as the change they record. When another writer advanced the head first,
+    only the head's condition fails; the entries are linked to the new head and the whole
+    transaction is tried again (the product's own conditions are checked afresh each time)."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._ops: list[tuple[Callable[[TransactWrite], None], Callable[[], DomainError]]] = []
+        self._chain: AuditChain | None = None
+        self._entries: list[tuple[AuditEntryItem, Callable[[], DomainError]]] = []
 
     def add(
         self, op: Callable[[TransactWrite], None], on_conflict: Callable[[], DomainError]
     ) -> None:
         self._ops.append((op, on_conflict))
 
+    def add_audit_entry(
+        self, chain: AuditChain, entry: AuditEntryItem, on_conflict: Callable[[], DomainError]
+    ) -> None:
+        self._chain = chain
+        self._entries.append((entry, on_conflict))
+
     def commit(self) -> None:
-        try:
-            with TransactWrite(connection=self._connection) as tw:
-                for op, _ in self._ops:
-                    op(tw)
-        except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            codes = [reason.code if reason else None for reason in reasons]
-            if any(code in _RETRYABLE for code in codes):
-                raise TransientError("the change collided with another; retry") from None
-            for (_, on_conflict), code in zip(self._ops, codes, strict=False):
-                if code == "ConditionalCheckFailed":
-                    raise on_conflict() from None
-            raise
+        chain = self._chain
+        head = chain.head() if chain is not None else None
+        for attempt in itertools.count():
+            recorder: _Recorder | None = None
+            try:
+                with TransactWrite(connection=self._connection) as tw:
+                    recorder = _Recorder(tw)
+                    for op, _ in self._ops:
+                        op(recorder)
+                    if chain is not None and head is not None:
+                        entries = [entry for entry, _ in self._entries]
+                        new_head = chain.link(head, entries)
+                        for entry in entries:
+                            recorder.save(entry, condition=type(entry).entry_id.does_not_exist())
+                        chain.advance(recorder, head, new_head, entries[-1].entry_id)
+            except TransactWriteError as exc:
+                assert recorder is not None
+                reasons = recorder.by_operation(exc.cancellation_reasons or [])
+                codes = [reason.code if reason else None for reason in reasons]
+                conflicts = [c for _, c in self._ops] + [c for _, c in self._entries]
+                for on_conflict, code in zip(conflicts, codes, strict=False):
+                    if code == "ConditionalCheckFailed":
+                        raise on_conflict() from None
+                head_reason = reasons[len(conflicts)] if len(reasons) > len(conflicts) else None
+                lost_race = head_reason is not None and head_reason.code in (
+                    "ConditionalCheckFailed",
+                    *_RETRYABLE,
+                )
+                if chain is not None and lost_race:
+                    if attempt + 1 >= MAX_ATTEMPTS:
+                        raise TransientError("the audit chain is busy; retry") from None
+                    assert head_reason is not None
+                    chain.backoff(attempt)
+                    fresh = chain.head_from_failure(head_reason.raw_item)
+                    head = fresh if fresh is not None else chain.head()
+                    continue
+                if any(code in _RETRYABLE for code in codes):
+                    raise TransientError("the change collided with another; retry") from None
+                raise
+            if chain is not None:
+                chain.committed(len(self._entries))
+            return
+
+
+# pynamodb sends a transaction's operations grouped by kind, in this order, whatever order they
+# were added in; DynamoDB answers cancellation reasons in the order sent.
+_KIND_ORDER = ("condition_check", "delete", "save", "update")
+
+
+class _Recorder:
+    """Stands in for TransactWrite and notes the kind of each operation added, so that the
+    cancellation reasons can be matched to the operations in the order they were added."""
+
+    def __init__(self, tw: TransactWrite) -> None:
+        self._tw = tw
+        self._kinds: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._tw, name)
+        if name not in _KIND_ORDER:
+            return method
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            self._kinds.append(name)
+            return method(*args, **kwargs)
+
+        return recorded
+
+    def by_operation(self, reasons: list[Any]) -> list[Any]:
+        sent = sorted(range(len(self._kinds)), key=lambda i: _KIND_ORDER.index(self._kinds[i]))
+        matched: list[Any] = [None] * len(self._kinds)
+        for position, index in enumerate(sent):
+            if position < len(reasons):
+                matched[index] = reasons[position]
+        return matched
 
 
 class Transitions:
@@ -102,6 +182,8 @@ class Transitions:
         self._hasher = hasher
         self._connection = connection or Connection()
         self._requests = RequestRepository(tables.requests)
+        # One chain per process: its counters show how often appends lost the race.
+        self.audit_chain = AuditChain(tables.audit_chain)
 
     def create(self, request: PrivacyRequest, details: Mapping[str, Any]) -> None:
         """Write a new request with its open-request lock and its SUBMITTED audit entry."""
@@ -121,6 +203,9 @@ class Transitions:
             reason=request.reason,
             cascade=request.cascade,
             history=[_history(h) for h in request.history],
+            due_at=request.due_at,
+            jurisdiction=request.jurisdiction,
+            deadline_queue=OPEN_DEADLINE_QUEUE if request.due_at else None,
         )
         tx.add(
             lambda tw: tw.save(item, condition=t.requests.request_id.does_not_exist()),
@@ -177,6 +262,7 @@ class Transitions:
         ]
         if to.is_terminal:
             actions.append(t.requests.task_token.remove())
+            actions.append(t.requests.deadline_queue.remove())
         tx.add(
             lambda tw: tw.update(
                 t.requests(request.request_id),
@@ -300,6 +386,28 @@ class Transitions:
         with contextlib.suppress(ConflictError):  # recorded by an earlier attempt
             tx.commit()
 
+    def record_deadline(
+        self, request: PrivacyRequest, event_type: str, details: Mapping[str, Any]
+    ) -> bool:
+        """An open request past or near its legal deadline, audited once per kind. False when
+        that was recorded already or the request has moved on since it was read."""
+        t = self._t
+        tx = _Transaction(self._connection)
+        tx.add(
+            lambda tw: tw.condition_check(
+                t.requests,
+                request.request_id,
+                condition=t.requests.status == request.status.value,
+            ),
+            lambda: ConflictError(f"privacy request {request.request_id} has moved on"),
+        )
+        self._add_audit(tx, request, request.status, DEADLINE_ACTOR, details, event_type=event_type)
+        try:
+            tx.commit()
+        except ConflictError:
+            return False
+        return True
+
     def _add_tombstone(
         self, tx: _Transaction, request: PrivacyRequest, customer_hash: str, now: str
     ) -> None:
@@ -360,8 +468,10 @@ class Transitions:
             customer_hash=subject,
             details=dict(details),
         )
-        tx.add(
-            lambda tw: tw.save(item, condition=t.audit.entry_id.does_not_exist()),
+        # Every entry goes through here: linked into the chain when the transaction commits.
+        tx.add_audit_entry(
+            self.audit_chain,
+            item,
             lambda: ConflictError(f"{event_type} was already recorded for this request"),
         )
 

@@ -1,0 +1,98 @@
+"""GET /audit and GET /audit/verify: query parameters in, JSON out (API.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, time
+from typing import Any
+
+from functions.shared.audit_chain import Break, Verification
+from functions.shared.domain import RequestType
+from functions.shared.errors import ValidationError
+from functions.shared.identifiers import KeyedHasher
+from functions.shared.repositories.audit import AuditFilter, AuditPage
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+FILTERS = {"customerId", "requestId", "type", "actor", "from", "to", "limit", "nextToken"}
+
+
+def _moment(name: str, raw: str, end_of_day: bool) -> str:
+    """An ISO 8601 date or date-time, as the trail writes `at` (UTC, microseconds, 'Z'). A bare
+    date means the whole day: from its start, or to its end."""
+    try:
+        if len(raw) == 10:
+            day = datetime.fromisoformat(raw).date()
+            moment = datetime.combine(day, time.max if end_of_day else time.min, tzinfo=UTC)
+        else:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                raise ValueError("no time zone")
+    except ValueError:
+        raise ValidationError(
+            f"{name} must be an ISO 8601 date or a date-time with a time zone"
+        ) from None
+    utc = moment.astimezone(UTC)
+    return utc.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def parse_audit_query(
+    params: Mapping[str, str], hasher: KeyedHasher
+) -> tuple[AuditFilter, int, str | None]:
+    unknown = sorted(set(params) - FILTERS)
+    if unknown:
+        raise ValidationError(f"unknown query parameters: {', '.join(unknown)}")
+    try:
+        limit = int(params.get("limit", DEFAULT_LIMIT))
+    except ValueError:
+        raise ValidationError("limit must be a whole number") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
+    start = _moment("from", params["from"], False) if params.get("from") else None
+    end = _moment("to", params["to"], True) if params.get("to") else None
+    if start and end and start > end:
+        raise ValidationError("from must not be later than to")
+    kind = params.get("type") or None
+    # `type` names an audit event (SUBMITTED, COMPLETED, DEADLINE_PASSED, ...) or a request type.
+    is_request_type = kind in {t.value for t in RequestType}
+    customer_id = params.get("customerId") or None
+    where = AuditFilter(
+        # Matched through the keyed hash: a forgotten customer's entries are still found.
+        customer_hash=hasher.customer(customer_id) if customer_id else None,
+        request_id=params.get("requestId") or None,
+        event_type=None if is_request_type else kind,
+        request_type=kind if is_request_type else None,
+        actor=params.get("actor") or None,
+        start=start,
+        end=end,
+    )
+    return where, limit, params.get("nextToken") or None
+
+
+def audit_page(page: AuditPage) -> dict[str, Any]:
+    body: dict[str, Any] = {"entries": page.entries, "count": len(page.entries)}
+    if page.next_token:
+        body["nextToken"] = page.next_token
+    return body
+
+
+def _break(b: Break) -> dict[str, Any]:
+    return {
+        "problem": b.problem.value,
+        "chainSeq": b.chain_seq,
+        "entryId": b.entry_id,
+        "message": b.message,
+    }
+
+
+def verification(result: Verification, verified_at: str) -> dict[str, Any]:
+    return {
+        "intact": result.intact,
+        "checked": result.checked,
+        "head": {"chainSeq": result.head.seq, "hash": result.head.hash, "at": result.head.at},
+        "digestsChecked": result.digests_checked,
+        "firstBreak": _break(result.first_break) if result.first_break else None,
+        "breakCount": result.break_count,
+        "breaks": [_break(b) for b in result.breaks],
+        "verifiedAt": verified_at,
+    }
