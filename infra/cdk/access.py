@@ -42,9 +42,8 @@ class Access:
     answer_tasks: bool = False
     put_events: bool = False
     # Asynchronous invocations (each gets a dead-letter queue): a bucket's new objects under
-    # `notified_by` ("audiences/incoming/"), or an EventBridge schedule expression.
+    # `notified_by` ("audiences/incoming/"); schedules are FunctionSpec.schedule's.
     notified_by: str | None = None
-    schedule: str | None = None
 
 
 def _read(table: str, *extra: str) -> TableAccess:
@@ -63,6 +62,8 @@ def _index(table: str, index: str) -> TableAccess:
 # releases the customer's open-request marker (a DeleteItem of the OPENREQ# item, in the same
 # transaction).
 _AUDIT = _tx("audit", "PutItem")
+# ... and advances the audit chain's head (read, then moved in that same transaction).
+_CHAIN = (_read("audit-chain"), _tx("audit-chain", "PutItem"))
 _RELEASE_MARKER = _tx("customers", "DeleteItem")
 # Cease and resume: the PRIVACY item's status, conditioned on the profile still existing.
 _STATUS_CHANGE = _tx("customers", "UpdateItem", "ConditionCheckItem", "DeleteItem")
@@ -79,12 +80,31 @@ ACCESS: dict[str, Access] = {
             _index("requests", "byCustomer"),
             _tx("requests", "PutItem", "UpdateItem"),
             _AUDIT,
+            *_CHAIN,
+            TableAccess(
+                "audit",
+                ("Query",),
+                indexes=(
+                    "byRequest",
+                    "byCustomer",
+                    "byEventType",
+                    "byRequestType",
+                    "byActor",
+                    "byTime",
+                ),
+            ),
+            TableAccess("audit", ("Scan",)),
             # Powertools idempotency records: DeleteItem only when the call failed, so that the
             # client may retry.
             TableAccess("idempotency", ("GetItem", "PutItem", "UpdateItem", "DeleteItem")),
         ),
+        # GET /audit: a query through the index of its filter; GET /audit/verify: the whole
+        # trail by parallel scan, checked against the chain head and the locked digests.
         # Signs each completed export's 15-minute download link (GetObject of that version).
-        buckets=(BucketAccess("exports", "exports/", ("GetObject", "GetObjectVersion")),),
+        buckets=(
+            BucketAccess("exports", "exports/", ("GetObject", "GetObjectVersion")),
+            BucketAccess("audit-digests", "audit-digests/", ("ListBucket", "GetObject")),
+        ),
         start_execution=True,
         answer_tasks=True,
     ),
@@ -96,6 +116,7 @@ ACCESS: dict[str, Access] = {
             _tx("requests", "UpdateItem"),
             _RELEASE_MARKER,
             _AUDIT,
+            *_CHAIN,
         ),
     ),
     # Keeps the task token on the request (a plain conditional UpdateItem, no state change) and
@@ -112,6 +133,7 @@ ACCESS: dict[str, Access] = {
             _tx("requests", "UpdateItem"),
             _tx("suppression", "PutItem"),
             _AUDIT,
+            *_CHAIN,
         ),
     ),
     "Resume": Access(
@@ -124,6 +146,7 @@ ACCESS: dict[str, Access] = {
             _index("suppression", "bySubject"),
             _tx("suppression", "DeleteItem"),
             _AUDIT,
+            *_CHAIN,
         ),
     ),
     # The only function that erases customer data: the partition in batches, relations pointing
@@ -141,6 +164,7 @@ ACCESS: dict[str, Access] = {
             TableAccess("suppression", ("BatchWriteItem",)),
             _index("suppression", "bySubject"),
             _AUDIT,
+            *_CHAIN,
         ),
         buckets=(
             BucketAccess(
@@ -158,6 +182,7 @@ ACCESS: dict[str, Access] = {
             _tx("requests", "UpdateItem"),
             _RELEASE_MARKER,
             _AUDIT,
+            *_CHAIN,
         ),
         buckets=(
             BucketAccess(
@@ -173,6 +198,20 @@ ACCESS: dict[str, Access] = {
             ),
         ),
     ),
+    # Scheduled: writes the chain head's digest, locked, to the audit-digests bucket.
+    "AuditDigest": Access(
+        tables=(_read("audit-chain"),),
+        buckets=(BucketAccess("audit-digests", "audit-digests/", ("PutObject",)),),
+    ),
+    # Scheduled (daily): open requests past or near their legal deadline, audited once each.
+    "DeadlineCheck": Access(
+        tables=(
+            _index("requests", "openByDeadline"),
+            _tx("requests", "ConditionCheckItem"),
+            _AUDIT,
+            *_CHAIN,
+        ),
+    ),
     # Closes the request (COMPLETED, EXPIRED, FAILED), announces a completion and, for FORGET,
     # pseudonymises the request itself.
     "Finish": Access(
@@ -181,6 +220,7 @@ ACCESS: dict[str, Access] = {
             _tx("requests", "UpdateItem"),
             _RELEASE_MARKER,
             _AUDIT,
+            *_CHAIN,
         ),
         put_events=True,
     ),

@@ -172,7 +172,7 @@ class Functions(Construct):
                 )
             )
             self._grant_data(role, spec, access, tables, storage, security)
-            dead_letters = self._dead_letters(spec) if self._is_async(access) else None
+            dead_letters = self._dead_letters(spec) if self._is_async(spec, access) else None
             self.roles[spec.name] = role
             self.functions[spec.name] = lambda_.Function(
                 self,
@@ -201,10 +201,11 @@ class Functions(Construct):
                 "moving the runtime is a project decision, not an infra default.",
             )
         self._accesses = accesses
+        self._specs = {spec.name: spec for spec in FUNCTIONS}
 
     @staticmethod
-    def _is_async(access: Access) -> bool:
-        return access.notified_by is not None or access.schedule is not None
+    def _is_async(spec: FunctionSpec, access: Access) -> bool:
+        return access.notified_by is not None or spec.schedule is not None
 
     def _dead_letters(self, spec: FunctionSpec) -> sqs.Queue:
         queue = sqs.Queue(
@@ -269,8 +270,9 @@ class Functions(Construct):
             if access.notified_by is not None:
                 bucket, _, key_prefix = access.notified_by.partition("/")
                 storage.notify(bucket, key_prefix, function)
-            if access.schedule is not None:
-                schedule(self, name, function, access.schedule, self.dead_letters[name])
+            spec = self._specs[name]
+            if spec.schedule is not None:
+                schedule(self, name, function, spec.schedule, self.dead_letters[name])
 
     def _grant_data(
         self,

@@ -103,6 +103,7 @@ class PrivacyStack(Stack):
             "CONFIRMATION_TIMEOUT_SECONDS": confirmation_timeout.value_as_string,
             "EXPORTS_BUCKET": self.storage.names["exports"],
             "AUDIENCES_BUCKET": self.storage.names["audiences"],
+            "AUDIT_DIGEST_BUCKET": self.storage.names["audit-digests"],
         }
         if config.default_country_code:
             values["DEFAULT_COUNTRY_CODE"] = config.default_country_code

@@ -1,5 +1,6 @@
 """The buckets: exports (short-lived CSV downloads), audiences (files screened by the audience
-filter) and the access-log bucket both of them log to.
+filter), audit-digests (the audit chain's head, periodically, under Object Lock) and the
+access-log bucket they log to.
 
 The data buckets have fixed names (prefix, account, region) and are referred to by name, not by
 reference: the audiences bucket notifies a function whose role and environment name the bucket, so
@@ -84,14 +85,23 @@ class Storage(Construct):
             ],
         )
 
+        # Each digest is locked in COMPLIANCE mode by the digest function itself (its retention
+        # setting): not even the account root can rewrite the chain's history and its digests.
+        self._bucket("audit-digests", prefix, key, [], object_lock=True)
+
     def _bucket(
-        self, suffix: str, prefix: str, key: kms.IKey, lifecycle: list[s3.LifecycleRule]
+        self,
+        suffix: str,
+        prefix: str,
+        key: kms.IKey,
+        lifecycle: list[s3.LifecycleRule],
+        object_lock: bool = False,
     ) -> None:
         name = f"{prefix}-{suffix}-{Aws.ACCOUNT_ID}-{Aws.REGION}"
         self.names[suffix] = name
         self.buckets[suffix] = s3.Bucket(
             self,
-            suffix.capitalize(),
+            suffix.title().replace("-", ""),
             bucket_name=name,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=key,
@@ -100,7 +110,8 @@ class Storage(Construct):
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=True,
-            lifecycle_rules=lifecycle,
+            lifecycle_rules=lifecycle or None,
+            object_lock_enabled=object_lock or None,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=f"{suffix}/",
             removal_policy=RemovalPolicy.RETAIN,
