@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from functions.shared.settings import (
     ApiSettings,
+    AudienceFilterSettings,
     CompletionSettings,
     ForgetSettings,
     Settings,
@@ -46,5 +47,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("Forget", "functions.forget.handler.handler", ForgetSettings, "ForgetFunctionArn"),
     FunctionSpec(
         "Finish", "functions.workflow.finish.handler", CompletionSettings, "FinishFunctionArn"
+    ),
+    # Not a workflow step: S3 notifications, the EventBridge schedule and the API start it.
+    FunctionSpec(
+        "AudienceFilter", "functions.audience_filter.handler.handler", AudienceFilterSettings
     ),
 )

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from privacyctl import audience
 from privacyctl.client import ApiClient, ApiError
 
 TERMINAL = {"COMPLETED", "REJECTED", "CANCELLED", "EXPIRED", "FAILED"}
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("customer", help="show a customer's privacy status").add_argument(
         "customer_id"
     )
+    audience.add_parser(commands)
     return parser
 
 
@@ -111,6 +113,8 @@ def main(argv: Sequence[str] | None = None, ask: Ask = ask_tty) -> int:
     try:
         if args.command in ACTIONS:
             return run_action(args, client, ask)
+        if args.command == "filter":
+            return audience.run_filter(args, client)
         if args.command == "confirm":
             result = client.confirm(args.request_id)
         elif args.command == "cancel":

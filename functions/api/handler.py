@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError as PydanticValidationError
 
-from functions.api import services
+from functions.api import audience_routes, services
 from functions.api.auth import Caller, Group, caller_from_claims
 from functions.api.errors import domain_error_response, error_response, invalid_body_response
 from functions.api.schemas import SubmitRequestBody, request_detail, request_summary
@@ -141,6 +141,9 @@ def processing_permissions(customer_id: str) -> dict[str, Any]:
     _caller().require(Group.AGENT, Group.COMPLIANCE, Group.EXPORT_JOB)
     topic = app.current_event.get_query_string_value("topic")
     return services.describe_permissions(customer_id, topic, dependencies(ApiSettings))
+
+
+audience_routes.register(app, _caller, _json_body)
 
 
 @app.exception_handler(DomainError)

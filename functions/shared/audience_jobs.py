@@ -3,6 +3,7 @@ validates and queues jobs) and the audience filter (which runs them)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -126,10 +127,12 @@ class AudienceJob:
         )
 
 
-def job_id_for_object(bucket: str, key: str, etag: str) -> str:
-    """One job per object version: a re-delivered event or a schedule sweep finds the same job."""
+def job_id_for_object(location: S3Location, etag: str, settings: dict[str, Any]) -> str:
+    """One job per object version and screening settings: a re-delivered event or a schedule
+    sweep finds the same job; the same file screened with other columns or topic is another."""
     version = etag.strip('"')
-    return str(uuid.uuid5(_JOB_NAMESPACE, f"{bucket}/{key}/{version}"))
+    identity = json.dumps([location.uri, version, settings], sort_keys=True)
+    return str(uuid.uuid5(_JOB_NAMESPACE, identity))
 
 
 def clean_key(key: str) -> str:

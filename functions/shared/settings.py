@@ -57,3 +57,15 @@ class ApiSettings(WorkflowSettings):
     state_machine_arn: str
     idempotency_window_seconds: int = 300
     confirmation_timeout_seconds: int = 7 * 24 * 3600
+    # Audience screening routes (optional: the API works without them, those routes answer 503).
+    audiences_bucket: str | None = None
+    audience_filter_function: str | None = None
+
+
+class AudienceFilterSettings(HashingSettings):
+    suppression_table: str
+    audiences_bucket: str
+    # Prefixes the EventBridge schedule sweeps, comma-separated (e.g. "incoming/daily/").
+    scheduled_prefixes: str = ""
+    # Identifier columns of files dropped under incoming/ without object metadata naming them.
+    default_identifier_columns: str = '{"customerId": "customer_id", "email": "email"}'
