@@ -98,31 +98,37 @@ class Part:
 
 
 def records(lines: Iterable[bytes], first_line: int) -> Iterator[tuple[int, bytes | None]]:
-    """CSV records as (first line number, raw bytes), split at newlines outside quotes (RFC 4180:
-    a record is complete when it holds an even number of quotes). None marks lines that opened a
-    quoted field never closed. Blank lines are no records."""
+    """CSV records as (first line number, raw bytes), split at newlines outside quotes. None
+    marks lines that opened a quoted field never closed. Blank lines are no records."""
     line_no = first_line - 1
-    pending: list[bytes] = []
-    quotes = 0
-    start = 0
-    for line in lines:
+    it = iter(lines)
+    for line in it:
         line_no += 1
-        if not pending:
-            if b'"' not in line:
-                if line.strip(b"\r\n"):
-                    yield line_no, line
-                continue
-            start, quotes = line_no, 0
+        if b'"' not in line:
+            if line.strip(b"\r\n"):
+                yield line_no, line
+            continue
+        raw, more = rest_of_record(line, it)
+        yield line_no, raw
+        line_no += more
+
+
+def rest_of_record(first: bytes, lines: Iterator[bytes]) -> tuple[bytes | None, int]:
+    """The record a line holding a quote starts, and how many more lines it took (RFC 4180:
+    a record is complete when it holds an even number of quotes)."""
+    quotes = first.count(b'"')
+    if not quotes % 2:
+        return first, 0
+    pending = [first]
+    while quotes % 2:
+        if len(pending) >= MAX_RECORD_LINES:
+            return None, len(pending) - 1
+        line = next(lines, None)
+        if line is None:
+            return None, len(pending) - 1
         pending.append(line)
         quotes += line.count(b'"')
-        if quotes % 2 == 0:
-            yield start, b"".join(pending)
-            pending = []
-        elif len(pending) >= MAX_RECORD_LINES:
-            yield start, None
-            pending = []
-    if pending:
-        yield start, None
+    return b"".join(pending), len(pending) - 1
 
 
 class Screener:
@@ -180,22 +186,46 @@ class Screener:
         lines = _bounded(stream, part.start, part.end)
         if self.screening.format is Format.JSONL:
             return self._run(_jsonl_rows(lines, part.first_line, self.screening), out)
-        return self._run(_csv_rows(lines, header, part.first_line), out)
+        return self._screen_csv(lines, out, header, part.first_line)
 
-    def _run(self, rows: Iterator[tuple[int, bytes, list[str] | str]], out: BinaryIO) -> Counts:
-        counts = Counts()
-        index, digesters = self.index, self._digesters
+    def _screen_csv(
+        self, lines: Iterator[bytes], out: BinaryIO, header: Header, first_line: int
+    ) -> Counts:
+        """The hot loop, one pass per line: a line without a quote is split on commas and only
+        its identifier fields are decoded; a line with a quote takes the general path."""
+        counts, index, width = Counts(), self.index, header.width
+        pairs = tuple(zip(header.positions, self._digesters, strict=True))
+        last = width - 1
         kept: list[bytes] = []
-        for line_no, raw, values in rows:
+        feed = _OneRecord()
+        line_no = first_line - 1
+        for line in lines:
+            line_no += 1
+            if b'"' in line:
+                raw, more = rest_of_record(line, lines)
+                row = _quoted_row(line_no, raw, header, feed)
+                line_no += more
+                counts.rows_in += 1
+                self._screen_row(row, counts, kept)
+                continue
+            fields = line.split(b",")
+            if len(fields) != width or (width == 1 and not line.strip(b"\r\n")):
+                if line.strip(b"\r\n"):
+                    counts.rows_in += 1
+                    counts.bad("wrongColumnCount", line_no)
+                continue
             counts.rows_in += 1
-            if isinstance(values, str):
-                counts.bad(values, line_no)
+            if not line.isascii() and not _decodes(line):
+                counts.bad("undecodable", line_no)
                 continue
             hits = None
             try:
-                for digest, value in zip(digesters, values, strict=True):
+                for position, digest in pairs:
+                    value = fields[position]
+                    if position == last:
+                        value = value.rstrip(b"\r\n")
                     if value and not value.isspace():
-                        reason = index.get(digest(value))
+                        reason = index.get(digest(value.decode()))
                         if reason is not None:
                             hits = {reason} if hits is None else hits | {reason}
             except ValidationError:
@@ -204,13 +234,41 @@ class Screener:
             if hits is not None:
                 counts.dropped[report_reason(strongest(hits))] += 1
                 continue
-            kept.append(raw)
+            kept.append(line)
             if len(kept) >= WRITE_BATCH:
-                out.writelines(kept)
-                counts.rows_out += len(kept)
-                kept.clear()
-        out.writelines(kept)
-        counts.rows_out += len(kept)
+                _flush(kept, out, counts)
+        _flush(kept, out, counts)
+        return counts
+
+    def _screen_row(self, row: Row, counts: Counts, kept: list[bytes]) -> None:
+        line_no, raw, values = row
+        if isinstance(values, str):
+            counts.bad(values, line_no)
+            return
+        hits = set()
+        try:
+            for digest, value in zip(self._digesters, values, strict=True):
+                if value and not value.isspace():
+                    reason = self.index.get(digest(value))
+                    if reason is not None:
+                        hits.add(reason)
+        except ValidationError:
+            counts.bad("invalidIdentifier", line_no)
+            return
+        if hits:
+            counts.dropped[report_reason(strongest(hits))] += 1
+        else:
+            kept.append(raw)
+
+    def _run(self, rows: Iterator[Row], out: BinaryIO) -> Counts:
+        counts = Counts()
+        kept: list[bytes] = []
+        for row in rows:
+            counts.rows_in += 1
+            self._screen_row(row, counts, kept)
+            if len(kept) >= WRITE_BATCH:
+                _flush(kept, out, counts)
+        _flush(kept, out, counts)
         return counts
 
 
@@ -220,8 +278,11 @@ Row = tuple[int, bytes, list[str] | str]
 def _bounded(stream: BinaryIO, position: int, end: int | None) -> Iterator[bytes]:
     """Lines up to byte `end`; parts end on record boundaries, so no record is cut."""
     if end is None:
-        yield from stream
-        return
+        return iter(stream)
+    return _until(stream, position, end)
+
+
+def _until(stream: BinaryIO, position: int, end: int) -> Iterator[bytes]:
     for line in stream:
         yield line
         position += len(line)
@@ -229,38 +290,59 @@ def _bounded(stream: BinaryIO, position: int, end: int | None) -> Iterator[bytes
             return
 
 
-def _csv_rows(lines: Iterable[bytes], header: Header, first_line: int) -> Iterator[Row]:
-    width, positions = header.width, header.positions
-    for line_no, raw in records(lines, first_line):
-        if raw is None:
-            yield line_no, b"", "unterminatedQuote"
-            continue
-        if b'"' not in raw:
-            body = raw.rstrip(b"\r\n")
-            fields = body.split(b",")
-            if len(fields) != width:
-                yield line_no, raw, "wrongColumnCount"
-                continue
-            if not body.isascii():
-                try:
-                    body.decode()
-                except UnicodeDecodeError:
-                    yield line_no, raw, "undecodable"
-                    continue
-            yield line_no, raw, [fields[p].decode() for p in positions]
-            continue
-        try:
-            parsed = list(csv.reader(io.StringIO(raw.decode(), newline=""), strict=True))
-        except UnicodeDecodeError:
-            yield line_no, raw, "undecodable"
-            continue
-        except csv.Error:
-            yield line_no, raw, "badQuoting"
-            continue
-        if len(parsed) != 1 or len(parsed[0]) != width:
-            yield line_no, raw, "wrongColumnCount"
-            continue
-        yield line_no, raw, [parsed[0][p] for p in positions]
+def _flush(kept: list[bytes], out: BinaryIO, counts: Counts) -> None:
+    out.writelines(kept)
+    counts.rows_out += len(kept)
+    kept.clear()
+
+
+def _decodes(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class _OneRecord:
+    """Feeds one record at a time to a long-lived csv reader: building a reader per record
+    costs more than parsing the record."""
+
+    def __init__(self) -> None:
+        self.text: str | None = None
+        self.reader = csv.reader(self, strict=True)
+
+    def __iter__(self) -> _OneRecord:
+        return self
+
+    def __next__(self) -> str:
+        text, self.text = self.text, None
+        if text is None:
+            raise StopIteration
+        return text
+
+    def parse(self, text: str) -> list[str] | None:
+        """The fields of `text` if it is exactly one well-quoted record, else None."""
+        self.text = text
+        row = next(self.reader, None)
+        if self.text is not None or row is None:
+            return None
+        return row
+
+
+def _quoted_row(line_no: int, raw: bytes | None, header: Header, feed: _OneRecord) -> Row:
+    if raw is None:
+        return line_no, b"", "unterminatedQuote"
+    try:
+        fields = feed.parse(raw.decode())
+    except UnicodeDecodeError:
+        return line_no, raw, "undecodable"
+    except csv.Error:
+        feed.reader = csv.reader(feed, strict=True)
+        return line_no, raw, "badQuoting"
+    if fields is None or len(fields) != header.width:
+        return line_no, raw, "wrongColumnCount"
+    return line_no, raw, [fields[p] for p in header.positions]
 
 
 def _jsonl_rows(lines: Iterable[bytes], first_line: int, screening: Screening) -> Iterator[Row]:

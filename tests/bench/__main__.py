@@ -1,8 +1,9 @@
 """`make bench`: every benchmark prints its figures next to a baseline measured in the same run."""
 
-from tests.bench import cold_start, end_to_end, forget
+from tests.bench import audience_filter, cold_start, end_to_end, forget
 
 if __name__ == "__main__":
     cold_start.main()
     end_to_end.main()
     forget.main()
+    audience_filter.main()
