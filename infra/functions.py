@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from functions.shared.settings import (
     ApiSettings,
+    AudienceFilterSettings,
     AuditDigestSettings,
     CompletionSettings,
     DeadlineCheckSettings,
@@ -64,5 +65,12 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "functions.audit.deadlines.handler",
         DeadlineCheckSettings,
         schedule="cron(0 6 * * ? *)",
+    ),
+    # Not a workflow step: S3 notifications, the EventBridge schedule and the API start it.
+    FunctionSpec(
+        "AudienceFilter",
+        "functions.audience_filter.handler.handler",
+        AudienceFilterSettings,
+        schedule="rate(1 hour)",
     ),
 )

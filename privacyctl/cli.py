@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from privacyctl import report
+from privacyctl import audience, report
 from privacyctl.client import ApiClient, ApiError
 
 TERMINAL = {"COMPLETED", "REJECTED", "CANCELLED", "EXPIRED", "FAILED"}
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--type", help="an event type or a request type")
     report.add_argument("--actor")
     report.add_argument("-o", "--output", required=True, type=Path, help="the CSV file to write")
+    audience.add_parser(commands)
     return parser
 
 
@@ -162,6 +163,8 @@ def main(argv: Sequence[str] | None = None, ask: Ask = ask_tty) -> int:
             return run_action(args, client, ask)
         if args.command == "audit":
             return run_audit(args, client)
+        if args.command == "filter":
+            return audience.run_filter(args, client)
         if args.command == "confirm":
             result = client.confirm(args.request_id)
         elif args.command == "cancel":

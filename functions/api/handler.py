@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError as PydanticValidationError
 
-from functions.api import services
+from functions.api import audience_routes, services
 from functions.api.audit_schemas import audit_page, parse_audit_query, verification
 from functions.api.auth import Caller, Group, caller_from_claims
 from functions.api.download_links import describe_request
@@ -170,6 +170,9 @@ def audit_verify() -> dict[str, Any]:
         logger.error("audit trail broken", extra={"breaks": result.break_count})
         metrics.add_metric(name="AuditTrailBroken", unit=MetricUnit.Count, value=1)
     return verification(result, utc_now())
+
+
+audience_routes.register(app, _caller, _json_body)
 
 
 @app.exception_handler(DomainError)

@@ -6,7 +6,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from enum import StrEnum
+from functools import partial
+from typing import Any
 
 from functions.shared.errors import ValidationError
 
@@ -49,12 +52,19 @@ def normalise_phone(value: str, default_country_code: str | None = None) -> str:
     return digits
 
 
-def normalise(kind: IdentifierKind, value: str, default_country_code: str | None = None) -> str:
+def normaliser(
+    kind: IdentifierKind, default_country_code: str | None = None
+) -> Callable[[str], str]:
+    """The normalisation of one kind of identifier, chosen once for bulk use."""
     if kind is IdentifierKind.EMAIL:
-        return normalise_email(value)
+        return normalise_email
     if kind is IdentifierKind.PHONE:
-        return normalise_phone(value, default_country_code)
-    return normalise_customer_id(value)
+        return partial(normalise_phone, default_country_code=default_country_code)
+    return normalise_customer_id
+
+
+def normalise(kind: IdentifierKind, value: str, default_country_code: str | None = None) -> str:
+    return normaliser(kind, default_country_code)(value)
 
 
 class KeyedHasher:
@@ -77,3 +87,29 @@ class KeyedHasher:
         if customer_id.startswith(PSEUDONYM_PREFIX):
             return customer_id.removeprefix(PSEUDONYM_PREFIX)
         return self.hash(IdentifierKind.CUSTOMER_ID, customer_id)
+
+    def digester(self, kind: IdentifierKind) -> Callable[[str], bytes]:
+        """The raw digest of `hash` for one kind, for bulk screening: the same normalisation and
+        message, with the HMAC's inner and outer pads keyed once instead of once per value
+        (a third of the per-value cost). `digester(kind)(v).hex() == hash(kind, v)`."""
+        inner, outer = _keyed_pads(self._key)
+        prefix = f"{kind.value}:".encode()
+        normalised = normaliser(kind, self._default_country_code)
+
+        def digest(value: str) -> bytes:
+            message = prefix + normalised(value).encode()
+            i = inner.copy()
+            i.update(message)
+            o = outer.copy()
+            o.update(i.digest())
+            return o.digest()
+
+        return digest
+
+
+def _keyed_pads(key: bytes) -> tuple[Any, Any]:
+    """HMAC (RFC 2104) with SHA-256: H((K ^ opad) || H((K ^ ipad) || m)), K padded to 64 bytes."""
+    block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+    return inner, outer

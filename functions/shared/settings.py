@@ -76,6 +76,9 @@ class ApiSettings(WorkflowSettings, ExportBucketSettings):
     # `jurisdiction`, else this default) and its period, e.g. LEGAL_DEADLINES={"CCPA": "P45D"}.
     default_jurisdiction: str = DEFAULT_JURISDICTION
     legal_deadlines: Json[dict[str, str]] = DEFAULT_PERIODS  # type: ignore[assignment]
+    # Audience screening routes (optional: the API works without them, those routes answer 503).
+    audiences_bucket: str | None = None
+    audience_filter_function: str | None = None
 
 
 class AuditDigestSettings(TableSettings):
@@ -87,3 +90,12 @@ class AuditDigestSettings(TableSettings):
 class DeadlineCheckSettings(WorkflowSettings):
     # A request this close to its deadline is reported as near it.
     deadline_warning_days: int = 7
+
+
+class AudienceFilterSettings(HashingSettings):
+    suppression_table: str
+    audiences_bucket: str
+    # Prefixes the EventBridge schedule sweeps, comma-separated (e.g. "incoming/daily/").
+    scheduled_prefixes: str = ""
+    # Identifier columns of files dropped under incoming/ without object metadata naming them.
+    default_identifier_columns: str = '{"customerId": "customer_id", "email": "email"}'

@@ -163,6 +163,7 @@ class LocalStack:
                 Timeout=300,
             )["FunctionArn"]
             self.function_arns[spec.name] = arn
+        env.update(self._create_audience_resources(prefix))
         self.state_machine_arn = self.create_state_machine(f"{prefix}-privacy-request", role)
         env["STATE_MACHINE_ARN"] = self.state_machine_arn
         for spec in FUNCTIONS:
@@ -224,6 +225,43 @@ class LocalStack:
             },
         )
         return str(key_arn)
+
+    def _create_audience_resources(self, prefix: str) -> dict[str, str]:
+        """The audiences bucket, its S3 -> Lambda notification on incoming/, and the schedule.
+
+        moto delivers the S3 notification by invoking the function in-process, synchronously
+        inside PutObject; it does not fire EventBridge schedules: tests and `make run` users send
+        the rule's Scheduled Event themselves (see README, "Audience filter")."""
+        bucket = f"{prefix}-audiences"
+        function_arn = self.function_arns["AudienceFilter"]
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket,
+            NotificationConfiguration={
+                "LambdaFunctionConfigurations": [
+                    {
+                        "LambdaFunctionArn": function_arn,
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {
+                            "Key": {"FilterRules": [{"Name": "prefix", "Value": "incoming/"}]}
+                        },
+                    }
+                ]
+            },
+        )
+        events = self.client("events")
+        (spec,) = [spec for spec in FUNCTIONS if spec.name == "AudienceFilter"]
+        events.put_rule(Name=f"{prefix}-audience-sweep", ScheduleExpression=spec.schedule)
+        events.put_targets(
+            Rule=f"{prefix}-audience-sweep",
+            Targets=[{"Id": "AudienceFilter", "Arn": function_arn}],
+        )
+        return {
+            "AUDIENCES_BUCKET": bucket,
+            "AUDIENCE_FILTER_FUNCTION": function_arn,
+            "SCHEDULED_PREFIXES": "incoming/scheduled/",
+        }
 
     def create_state_machine(self, name: str, role_arn: str | None = None) -> str:
         """A state machine from the project's one definition file, wired to the local functions."""

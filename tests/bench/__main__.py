@@ -1,6 +1,6 @@
 """`make bench`: every benchmark prints its figures next to a baseline measured in the same run."""
 
-from tests.bench import audit, cold_start, end_to_end, export, forget
+from tests.bench import audience_filter, audit, cold_start, end_to_end, export, forget
 
 if __name__ == "__main__":
     cold_start.main()
@@ -8,3 +8,4 @@ if __name__ == "__main__":
     forget.main()
     export.main()
     audit.main()
+    audience_filter.main()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from functions.shared.domain import Suppression, utc_now
 from functions.shared.identifiers import IdentifierKind
 from functions.shared.models import SuppressionItem
+from functions.shared.suppression_reasons import strongest
+
+# Parallel scan segments: DynamoDB serves each from a different partition range.
+SCAN_SEGMENTS = 8
 
 
 class SuppressionRepository:
@@ -46,6 +52,28 @@ class SuppressionRepository:
 
     def reasons_for(self, identifier_hash: str) -> set[str]:
         return {item.reason for item in self._model.query(identifier_hash)}
+
+    def snapshot(self, reasons: frozenset[str]) -> dict[bytes, str]:
+        """Every keyed hash suppressed for one of `reasons`, as raw digest -> strongest reason,
+        read in bulk by a strongly consistent parallel scan: anything written before the scan
+        starts is in it. Only the hash and reason are read, never the subject."""
+        with ThreadPoolExecutor(SCAN_SEGMENTS) as pool:
+            parts = list(pool.map(lambda s: self._scan_segment(s, reasons), range(SCAN_SEGMENTS)))
+        found: dict[bytes, set[str]] = {}
+        for part in parts:
+            for digest, reason in part:
+                found.setdefault(digest, set()).add(reason)
+        return {digest: strongest(rs) for digest, rs in found.items()}
+
+    def _scan_segment(self, segment: int, reasons: frozenset[str]) -> list[tuple[bytes, str]]:
+        items = self._model.scan(
+            self._model.reason.is_in(*sorted(reasons)),
+            segment=segment,
+            total_segments=SCAN_SEGMENTS,
+            consistent_read=True,
+            attributes_to_get=["identifierHash", "reason"],
+        )
+        return [(bytes.fromhex(item.identifier_hash), item.reason) for item in items]
 
 
 def _to_domain(item: SuppressionItem) -> Suppression:

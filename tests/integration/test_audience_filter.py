@@ -1,0 +1,268 @@
+"""The audience filter on the local stack: S3 notifications, the schedule, the API, privacyctl."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import uuid
+from typing import Any
+
+import pytest
+from boto3.s3.transfer import TransferConfig
+
+from privacyctl.client import ApiError
+from tests.integration.conftest import demo_record, run_request
+
+HEADER = b"customer_id,email,phone,first_name,city,points\n"
+COLUMNS = {"customerId": "customer_id", "email": "email", "phone": "phone"}
+
+
+@pytest.fixture
+def person(stack):
+    """A fresh customer with an e-mail and phone nobody else has."""
+
+    def make() -> dict[str, str]:
+        tag = uuid.uuid4().hex[:10]
+        digits = str(int(tag, 16))[-6:].rjust(6, "0")
+        record = demo_record("C-1002")
+        record["customerId"] = f"T-{tag}"
+        record["profile"]["email"] = f"{tag}@example.com"
+        record["profile"]["phone"] = f"+44 20 79{digits[:2]} {digits[2:]}"
+        record["relations"] = []
+        stack.seed([record])
+        return {"id": record["customerId"], "email": f"{tag}@example.com", "phone": digits}
+
+    return make
+
+
+def _s3(stack):
+    return stack.client("s3")
+
+
+def _bucket(stack) -> str:
+    return stack.env["AUDIENCES_BUCKET"]
+
+
+def _get(stack, key: str) -> bytes:
+    return bytes(_s3(stack).get_object(Bucket=_bucket(stack), Key=key)["Body"].read())
+
+
+def _exists(stack, key: str) -> bool:
+    found = _s3(stack).list_objects_v2(Bucket=_bucket(stack), Prefix=key)
+    return any(o["Key"] == key for o in found.get("Contents", []))
+
+
+def _drop(stack, key: str, body: bytes, columns: dict[str, str] = COLUMNS, topic: str = ""):
+    """An export job drops a file under incoming/: moto invokes the filter in-process, inside
+    the upload, through the bucket's notification configuration. A multipart upload (as large
+    exports are): moto 5.2.5 notifies a single PutObject before it attaches the object's
+    metadata, a CompleteMultipartUpload after, as S3 itself does."""
+    metadata = {"identifier-columns": json.dumps(columns)}
+    if topic:
+        metadata["topic"] = topic
+    _s3(stack).upload_fileobj(
+        io.BytesIO(body),
+        _bucket(stack),
+        key,
+        ExtraArgs={"Metadata": metadata},
+        Config=TransferConfig(multipart_threshold=1),
+    )
+
+
+def _no_identifiers_in(text: str, *people: dict[str, str]) -> None:
+    for p in people:
+        assert p["email"] not in text.lower() and p["id"] not in text and p["phone"] not in text
+
+
+def test_a_file_dropped_under_incoming_is_screened_into_clean_with_a_report(stack, agent, person):
+    ceased, forgotten, kept = person(), person(), person()
+    run_request(agent, ceased["id"], "CEASE_MARKETING")
+    run_request(agent, forgotten["id"], "FORGET")
+    rows = [
+        # The ceased customer, matched by a padded, mixed-case e-mail only.
+        f'X-1,"  {ceased["email"].upper()} ",,Ann,"Bath, Somerset",10\n',
+        # The forgotten customer, by a national-format phone only.
+        f"X-2,,020 79{forgotten['phone'][:2]} {forgotten['phone'][2:]},Bo,Leeds,20\n",
+        f'{kept["id"]},{kept["email"]},,"Cy ""the"" Kept","multi\nline",30\n',
+        "X-4,broken@example.com,,too,many,columns,here\n",
+    ]
+    name = f"spring-{uuid.uuid4().hex[:6]}.csv"
+    _drop(stack, f"incoming/{name}", HEADER + "".join(rows).encode())
+
+    assert _get(stack, f"clean/{name}") == HEADER + rows[2].encode()
+    report = json.loads(_get(stack, f"clean/{name}.report.json"))
+    assert report["rowsIn"] == 4 and report["rowsOut"] == 1
+    assert report["dropped"] == {"CEASED": 1, "FORGOTTEN": 1}
+    assert report["malformed"]["lines"] == [6] and report["malformed"]["rows"] == 1
+    _no_identifiers_in(json.dumps(report), ceased, forgotten, kept)
+
+
+def test_gzip_json_lines_with_a_bom_free_utf8_body(stack, agent, person):
+    ceased, kept = person(), person()
+    run_request(agent, ceased["id"], "CEASE_MARKETING")
+    rows = [
+        json.dumps({"id": ceased["id"], "mail": ceased["email"], "name": "Zo\u00eb"}) + "\n",
+        json.dumps({"id": kept["id"], "mail": kept["email"], "name": "Ren\u00e9e"}) + "\n",
+    ]
+    name = f"weekly-{uuid.uuid4().hex[:6]}.jsonl.gz"
+    body = gzip.compress("".join(rows).encode())
+    _drop(stack, f"incoming/{name}", body, {"email": "mail"})
+    assert gzip.decompress(_get(stack, f"clean/{name}")) == rows[1].encode()
+
+
+def test_a_bom_and_crlf_csv_keeps_its_header_bytes(stack, person):
+    kept = person()
+    body = b"\xef\xbb\xbfemail,n\r\n" + f"{kept['email']},1\r\n".encode()
+    name = f"bom-{uuid.uuid4().hex[:6]}.csv"
+    _drop(stack, f"incoming/{name}", body, {"email": "email"})
+    assert _get(stack, f"clean/{name}") == body
+
+
+def test_a_file_without_the_named_column_fails_and_writes_nothing(stack, agent):
+    name = f"nomail-{uuid.uuid4().hex[:6]}.csv"
+    _drop(stack, f"incoming/{name}", b"id,mail\n1,a@example.com\n", {"email": "email"})
+    assert not _exists(stack, f"clean/{name}")
+    assert not _exists(stack, f"clean/{name}.report.json")
+
+
+@pytest.mark.parametrize("body", [b"", HEADER])
+def test_empty_and_header_only_files(stack, body):
+    name = f"empty-{uuid.uuid4().hex[:6]}.csv"
+    _drop(stack, f"incoming/{name}", body)
+    assert _get(stack, f"clean/{name}") == body
+    report = json.loads(_get(stack, f"clean/{name}.report.json"))
+    assert (report["rowsIn"], report["rowsOut"]) == (0, 0)
+
+
+def test_api_job_drops_a_customer_ceased_a_moment_before_it_starts(stack, agent, person):
+    """The index snapshot is read, strongly consistent, when the job starts."""
+    customer = person()
+    key = f"exports/{uuid.uuid4().hex[:6]}.csv"
+    body = HEADER + f"{customer['id']},x@example.org,,A,B,1\n".encode()
+    _s3(stack).put_object(Bucket=_bucket(stack), Key=key, Body=body)
+    source, destination = f"s3://{_bucket(stack)}/{key}", f"s3://{_bucket(stack)}/clean/{key}"
+    request = {"source": source, "destination": destination, "identifierColumns": COLUMNS}
+
+    first = agent.call("POST", "/audiences/filter", request)
+    assert agent.call("GET", f"/audiences/filter/{first['jobId']}")["rowsOut"] == 1
+
+    assert run_request(agent, customer["id"], "CEASE_MARKETING")["status"] == "COMPLETED"
+    job_id = agent.call("POST", "/audiences/filter", request)["jobId"]
+    job = agent.call("GET", f"/audiences/filter/{job_id}")
+    assert job["status"] == "SUCCEEDED"
+    assert (job["rowsIn"], job["rowsOut"], job["dropped"]) == (1, 0, {"CEASED": 1})
+    assert job["destination"] == destination
+    assert _get(stack, f"clean/{key}") == HEADER
+
+
+def _expect_400(agent, body: dict[str, Any]) -> str:
+    with pytest.raises(ApiError) as caught:
+        agent.call("POST", "/audiences/filter", body)
+    assert caught.value.status == 400
+    return caught.value.message
+
+
+def test_bad_requests_are_rejected_and_write_nothing(stack, agent):
+    bucket = _bucket(stack)
+    key = f"exports/{uuid.uuid4().hex[:6]}.csv"
+    _s3(stack).put_object(Bucket=bucket, Key=key, Body=HEADER)
+    good = {
+        "source": f"s3://{bucket}/{key}",
+        "destination": f"s3://{bucket}/clean/{key}",
+        "identifierColumns": {"email": "email"},
+    }
+    before = _s3(stack).list_objects_v2(Bucket=bucket, Prefix="jobs/").get("KeyCount", 0)
+    assert "incoming/" in _expect_400(
+        agent, {**good, "destination": f"s3://{bucket}/incoming/x.csv"}
+    )
+    assert "identifierColumns" in _expect_400(agent, {**good, "identifierColumns": {"name": "x"}})
+    assert "topic" in _expect_400(agent, {**good, "topic": "Not A Topic!"})
+    assert bucket in _expect_400(agent, {**good, "source": "s3://elsewhere/a.csv"})
+    assert "no audience file" in _expect_400(agent, {**good, "source": f"s3://{bucket}/nope.csv"})
+    after = _s3(stack).list_objects_v2(Bucket=bucket, Prefix="jobs/").get("KeyCount", 0)
+    assert after == before
+    with pytest.raises(ApiError) as caught:
+        agent.call("GET", f"/audiences/filter/{uuid.uuid4()}")
+    assert caught.value.status == 404
+
+
+def test_topic_opt_outs_only_for_that_topic(stack, person):
+    """Issue 7 writes OPTED_OUT:<topic> entries; here one is written the way it will be."""
+    from functions.shared.domain import Suppression
+    from functions.shared.identifiers import IdentifierKind
+    from functions.shared.models import SuppressionItem, bind
+    from functions.shared.repositories.suppression import SuppressionRepository
+    from functions.shared.suppression_reasons import opted_out
+    from tests.integration.test_cease_resume import _hasher
+
+    customer = person()
+    hasher = _hasher()
+    entry = Suppression(
+        identifier_hash=hasher.hash(IdentifierKind.EMAIL, customer["email"]),
+        identifier_kind=IdentifierKind.EMAIL,
+        reason=opted_out("newsletter"),
+        subject_hash=hasher.customer(customer["id"]),
+    )
+    SuppressionRepository(bind(SuppressionItem, stack.env["SUPPRESSION_TABLE"])).put_all(
+        [entry], "test"
+    )
+    body = b"email\n" + customer["email"].encode() + b"\n"
+    for topic, rows_out in (("newsletter", 0), ("offers", 1), ("", 1)):
+        name = f"topic-{uuid.uuid4().hex[:6]}.csv"
+        _drop(stack, f"incoming/{name}", body, {"email": "email"}, topic)
+        report = json.loads(_get(stack, f"clean/{name}.report.json"))
+        assert report["rowsOut"] == rows_out, topic
+
+
+def test_redelivery_and_the_schedule_change_nothing_twice(stack):
+    name = f"scheduled/{uuid.uuid4().hex[:6]}.csv"
+    _drop(stack, f"incoming/{name}", HEADER, {"email": "email"})
+    first = _s3(stack).list_objects_v2(Bucket=_bucket(stack), Prefix="jobs/")["Contents"]
+    lam = stack.client("lambda")
+    function = stack.env["AUDIENCE_FILTER_FUNCTION"]
+    head = _s3(stack).head_object(Bucket=_bucket(stack), Key=f"incoming/{name}")
+    s3_event = {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "s3": {"bucket": {"name": _bucket(stack)}, "object": {"key": f"incoming/{name}"}},
+            }
+        ]
+    }
+    # The EventBridge rule's event: moto does not fire schedules, so the test sends it.
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    answers = []
+    for event in (s3_event, scheduled):
+        response = lam.invoke(FunctionName=function, Payload=json.dumps(event).encode())
+        answers.append(json.loads(response["Payload"].read()))
+    job_ids = {j["jobId"] for answer in answers for j in answer["jobs"]}
+    assert len(job_ids) >= 1 and all(j["status"] == "SUCCEEDED" for a in answers for j in a["jobs"])
+    again = _s3(stack).list_objects_v2(Bucket=_bucket(stack), Prefix="jobs/")["Contents"]
+    records = {o["Key"]: o["ETag"] for o in first}
+    assert {o["Key"]: o["ETag"] for o in again if o["Key"] in records} == records
+    assert head["ETag"]
+
+
+def test_privacyctl_filter_screens_a_local_file(
+    stack, agent, person, tmp_path, capsys, monkeypatch
+):
+    from privacyctl import progress
+    from privacyctl.cli import main
+
+    monkeypatch.setattr(progress, "LARGE_FILE_BYTES", 1)
+    ceased, kept = person(), person()
+    run_request(agent, ceased["id"], "CEASE_MARKETING")
+    audience = tmp_path / "audience.csv"
+    audience.write_bytes(b"email,n\n" + f"{ceased['email']},1\n{kept['email']},2\n".encode())
+    clean = tmp_path / "clean.csv"
+    argv = ["--api", stack.api_url, "--token", "dev:alice:agent", "filter", str(audience)]
+    argv += ["-o", str(clean), "--email-column", "email", "--bucket", _bucket(stack)]
+    assert main(argv) == 0
+    out = capsys.readouterr()
+    assert clean.read_bytes() == b"email,n\n" + f"{kept['email']},2\n".encode()
+    assert "2 rows in, 1 out; dropped: CEASED 1" in out.out
+    assert "upload [" in out.err and "100%" in out.err
+    _no_identifiers_in(out.out, ceased, kept)
+    leftovers = _s3(stack).list_objects_v2(Bucket=_bucket(stack), Prefix="requests/")
+    assert leftovers.get("KeyCount", 0) == 0

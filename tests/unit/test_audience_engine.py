@@ -1,0 +1,177 @@
+"""The screening core on local files: formats, quoting, encodings, malformed rows, parts."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from functions.audience_filter import parts as parts_module
+from functions.audience_filter.engine import MissingColumnsError, Screener, Screening
+from functions.audience_filter.parts import plan_parts, screen_file
+from functions.shared.audience_jobs import Format
+from functions.shared.identifiers import IdentifierKind, KeyedHasher
+
+KEY = bytes(range(32))
+HASHER = KeyedHasher(KEY, "44")
+EMAIL, PHONE, CUSTOMER = IdentifierKind.EMAIL, IdentifierKind.PHONE, IdentifierKind.CUSTOMER_ID
+# What cease, forget and (issue 7) opt-outs put in the index, hashed the index's way.
+INDEX = {
+    bytes.fromhex(HASHER.hash(EMAIL, "ceased@example.com")): "CEASED",
+    bytes.fromhex(HASHER.hash(EMAIL, "gone@example.com")): "FORGOTTEN",
+    bytes.fromhex(HASHER.hash(PHONE, "+442079460102")): "CEASED",
+    bytes.fromhex(HASHER.hash(CUSTOMER, "C-9")): "OPTED_OUT:newsletter",
+}
+
+
+def screen(
+    tmp_path: Path,
+    data: bytes,
+    columns: dict[IdentifierKind, str],
+    fmt: Format = Format.CSV,
+    workers: int = 1,
+) -> tuple[bytes, dict]:
+    source = tmp_path / "in"
+    source.write_bytes(data)
+    screener = Screener(Screening(tuple(columns.items()), fmt), INDEX, HASHER)
+    out = io.BytesIO()
+    counts = screen_file(screener, source, out, workers)
+    return out.getvalue(), counts.as_report()
+
+
+def test_csv_rows_pass_byte_for_byte_and_suppressed_ones_are_dropped(tmp_path):
+    data = (
+        b"\xef\xbb\xbfid,email,note\r\n"
+        b"1,  CEASED@Example.COM ,x\r\n"
+        b'2,kept@example.com,"quoted, with comma"\r\n'
+        b'3,"Gone@example.com\t","a ""quote"" and\r\na newline"\r\n'
+        b'4,other@example.com,"unneeded quotes"\r\n'
+        b"5,,no e-mail at all\r\n"
+    )
+    out, report = screen(tmp_path, data, {EMAIL: "email"})
+    lines = data.split(b"\r\n")
+    assert out == b"\r\n".join([lines[0], lines[2], lines[5], lines[6]]) + b"\r\n"
+    assert report["rowsIn"] == 5 and report["rowsOut"] == 3
+    assert report["dropped"] == {"CEASED": 1, "FORGOTTEN": 1}
+    assert report["malformed"]["rows"] == 0
+
+
+def test_phones_in_several_formats_match_the_normalised_index_entry(tmp_path):
+    phones = ["+44 20 7946 0102", "020 7946 0102", "0044-20-7946-0102", "+44 (0)20 7946 0102"]
+    data = b"phone,city\n" + b"".join(f'"{p}",Leeds\n'.encode() for p in phones)
+    data += b"+442079460999,York\n"
+    out, report = screen(tmp_path, data, {PHONE: "phone"})
+    assert out == b"phone,city\n+442079460999,York\n"
+    assert report["dropped"] == {"CEASED": 4}
+
+
+def test_malformed_rows_are_dropped_counted_and_reported_by_line(tmp_path):
+    data = (
+        b"id,email\n"
+        b"1,a@example.com\n"
+        b"2,b@example.com,extra\n"  # line 3: wrong column count
+        b"3,\xff\xfe@example.com\n"  # line 4: undecodable
+        b"4,c@example.com\n"
+        b'5,"never closed\n'  # line 6: a quote never closed
+    )
+    out, report = screen(tmp_path, data, {EMAIL: "email"})
+    assert out == b"id,email\n1,a@example.com\n4,c@example.com\n"
+    assert report["malformed"]["lines"] == [3, 4, 6]
+    assert report["malformed"]["byCause"] == {
+        "undecodable": 1,
+        "unterminatedQuote": 1,
+        "wrongColumnCount": 1,
+    }
+    assert report["rowsIn"] == 5 and report["rowsOut"] == 2
+
+
+def test_an_invalid_phone_makes_the_row_unverifiable_not_passed(tmp_path):
+    out, report = screen(tmp_path, b"phone\n12\n+14155550107\n", {PHONE: "phone"})
+    assert out == b"phone\n+14155550107\n"
+    assert report["malformed"]["byCause"] == {"invalidIdentifier": 1}
+
+
+def test_topic_opt_outs_drop_only_what_the_index_snapshot_holds(tmp_path):
+    out, report = screen(tmp_path, b"cid\nC-9\nC-10\n", {CUSTOMER: "cid"})
+    assert out == b"cid\nC-10\n"
+    assert report["dropped"] == {"OPTED_OUT": 1}
+
+
+def test_jsonl_rows_are_screened_and_passed_unchanged(tmp_path):
+    rows = [
+        {"email": "Ceased@Example.com", "n": 1},
+        {"email": "kept@example.com", "n": 2, "nested": {"a": [1]}},
+        {"n": 3},
+    ]
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in rows) + b"not json\n"
+    out, report = screen(tmp_path, data, {EMAIL: "email"}, Format.JSONL)
+    assert out == json.dumps(rows[1]).encode() + b"\n"
+    assert report["dropped"] == {"CEASED": 1}
+    assert report["malformed"]["lines"] == [3, 4]
+
+
+@pytest.mark.parametrize(("data", "expected"), [(b"", b""), (b"id,email\n", b"id,email\n")])
+def test_empty_and_header_only_files_screen_to_the_same(tmp_path, data, expected):
+    out, report = screen(tmp_path, data, {EMAIL: "email"})
+    assert out == expected
+    assert report["rowsIn"] == 0 and report["rowsOut"] == 0
+
+
+def test_a_missing_column_fails_before_anything_is_written(tmp_path):
+    with pytest.raises(MissingColumnsError, match="e_mail"):
+        screen(tmp_path, b"id,email\n1,a@example.com\n", {EMAIL: "e_mail"})
+    with pytest.raises(MissingColumnsError):
+        screen(tmp_path, b'{"mail": "a@example.com"}\n', {EMAIL: "email"}, Format.JSONL)
+
+
+def _mixed_file(rows: int) -> bytes:
+    body = [b"id,email,note\n"]
+    for i in range(rows):
+        email = b"ceased@example.com" if i % 7 == 0 else f"u{i}@example.com".encode()
+        note = b'"multi\nline, ""quoted"""' if i % 5 == 0 else b"plain"
+        body.append(b"%d,%s,%s\n" % (i, email, note))
+    body.append(b"999999,x@example.com,too,many\n")
+    return b"".join(body)
+
+
+@pytest.mark.parametrize("quoted", [True, False])
+def test_parts_cut_on_record_boundaries_and_screen_to_the_same_bytes(tmp_path, quoted):
+    data = _mixed_file(3000)
+    if not quoted:
+        data = data.replace(b'"multi\nline, ""quoted"""', b"flat")
+    whole, whole_report = screen(tmp_path, data, {EMAIL: "email"}, workers=1)
+    source = tmp_path / "in"
+    screener = Screener(Screening(((EMAIL, "email"),), Format.CSV), INDEX, HASHER)
+    with source.open("rb") as f:
+        header = screener.read_header(f)
+    assert header is not None
+    plan = plan_parts(source, header, 4, Format.CSV, min_bytes=1000)
+    assert len(plan) == 4
+    pieces, reports = [], []
+    for part in plan:
+        out = io.BytesIO()
+        with source.open("rb") as f:
+            reports.append(screener.screen(f, out, header, part))
+        pieces.append(out.getvalue())
+    assert header.raw + b"".join(pieces) == whole
+    total = reports[0]
+    for other in reports[1:]:
+        total.merge(other)
+    assert total.as_report() == whole_report
+    assert whole_report["malformed"]["lines"] == [data.count(b"\n")]
+
+
+def test_forked_workers_give_the_same_output(tmp_path, monkeypatch):
+    monkeypatch.setattr("functions.audience_filter.parts.MIN_PART_BYTES", 1000)
+    forked = []
+    real = parts_module._screen_parallel
+    monkeypatch.setattr(
+        parts_module, "_screen_parallel", lambda *a: forked.append(len(a[-1])) or real(*a)
+    )
+    data = _mixed_file(3000)
+    assert screen(tmp_path, data, {EMAIL: "email"}, workers=2) == screen(
+        tmp_path, data, {EMAIL: "email"}, workers=1
+    )
+    assert forked == [2]
