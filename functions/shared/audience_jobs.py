@@ -16,6 +16,9 @@ from functions.shared.suppression_reasons import validate_topic
 INCOMING = "incoming/"
 CLEAN = "clean/"
 JOBS = "jobs/"
+# Where audience files may come from: dropped for the filter, uploaded by privacyctl, or left by
+# a scheduled export. Fixed prefixes keep each role's S3 access to named key prefixes.
+SOURCE_PREFIXES = (INCOMING, "requests/", "exports/")
 REPORT_SUFFIX = ".report.json"
 _JOB_NAMESPACE = uuid.UUID("6f1c2a52-2d0b-4d5e-9a77-5f0c3e2b9a10")
 
@@ -94,6 +97,10 @@ class AudienceJob:
         if self.destination.key.startswith(INCOMING):
             # Writing under incoming/ would trigger the filter on its own output.
             raise ValidationError("the destination must not be under incoming/")
+        if not self.destination.key.startswith(CLEAN):
+            raise ValidationError(f"the destination must be under {CLEAN}")
+        if not self.source.key.startswith(SOURCE_PREFIXES):
+            raise ValidationError(f"the source must be under one of {', '.join(SOURCE_PREFIXES)}")
 
     @property
     def report(self) -> S3Location:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from functions.shared.audience_jobs import CLEAN, JOBS, SOURCE_PREFIXES
+
 
 @dataclass(frozen=True)
 class TableAccess:
@@ -44,6 +46,8 @@ class Access:
     # Asynchronous invocations (each gets a dead-letter queue): a bucket's new objects under
     # `notified_by` ("audiences/incoming/"); schedules are FunctionSpec.schedule's.
     notified_by: str | None = None
+    # Functions it invokes asynchronously (by FunctionSpec name).
+    invokes: tuple[str, ...] = ()
 
 
 def _read(table: str, *extra: str) -> TableAccess:
@@ -104,7 +108,12 @@ ACCESS: dict[str, Access] = {
         buckets=(
             BucketAccess("exports", "exports/", ("GetObject", "GetObjectVersion")),
             BucketAccess("audit-digests", "audit-digests/", ("ListBucket", "GetObject")),
+            # POST /audiences/filter checks the source file and queues the job's record under
+            # jobs/; GET /audiences/filter/{jobId} reads it. The screening itself is not its job.
+            *(BucketAccess("audiences", p, ("GetObject",)) for p in (*SOURCE_PREFIXES, JOBS)),
+            BucketAccess("audiences", JOBS, ("PutObject",)),
         ),
+        invokes=("AudienceFilter",),
         start_execution=True,
         answer_tasks=True,
     ),
@@ -211,6 +220,19 @@ ACCESS: dict[str, Access] = {
             _AUDIT,
             *_CHAIN,
         ),
+    ),
+    # Screens audience files against a bulk snapshot of the suppression index: reads
+    # files under the source prefixes, writes screened files and reports under clean/ and its
+    # job records under jobs/. Never touches
+    # customers, requests or the audit trail.
+    "AudienceFilter": Access(
+        tables=(TableAccess("suppression", ("Scan",)),),
+        buckets=(
+            *(BucketAccess("audiences", p, ("ListBucket", "GetObject")) for p in SOURCE_PREFIXES),
+            BucketAccess("audiences", CLEAN, ("PutObject",)),
+            BucketAccess("audiences", JOBS, ("GetObject", "PutObject")),
+        ),
+        notified_by="audiences/incoming/",
     ),
     # Closes the request (COMPLETED, EXPIRED, FAILED), announces a completion and, for FORGET,
     # pseudonymises the request itself.

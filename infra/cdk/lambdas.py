@@ -258,6 +258,13 @@ class Functions(Construct):
                         resources=[workflow.arn_by_name],
                     )
                 )
+            for target in access.invokes:
+                role.add_to_policy(
+                    iam.PolicyStatement(
+                        actions=["lambda:InvokeFunction"],
+                        resources=[self.functions[target].function_arn],
+                    )
+                )
             if access.put_events:
                 role.add_to_policy(
                     iam.PolicyStatement(actions=["events:PutEvents"], resources=[bus.event_bus_arn])

@@ -125,7 +125,13 @@ class PrivacyStack(Stack):
             log_retention=retention,
         )
         self.functions.complete_environment(
-            values | {"STATE_MACHINE_ARN": self.workflow.state_machine.state_machine_arn}
+            values
+            | {
+                "STATE_MACHINE_ARN": self.workflow.state_machine.state_machine_arn,
+                "AUDIENCE_FILTER_FUNCTION": self.functions.functions[
+                    "AudienceFilter"
+                ].function_name,
+            }
         )
         self.functions.grant_workflow(self.workflow, self.events.bus)
         self.functions.connect_triggers(self.storage)

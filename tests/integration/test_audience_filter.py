@@ -179,7 +179,13 @@ def test_bad_requests_are_rejected_and_write_nothing(stack, agent):
     assert "identifierColumns" in _expect_400(agent, {**good, "identifierColumns": {"name": "x"}})
     assert "topic" in _expect_400(agent, {**good, "topic": "Not A Topic!"})
     assert bucket in _expect_400(agent, {**good, "source": "s3://elsewhere/a.csv"})
-    assert "no audience file" in _expect_400(agent, {**good, "source": f"s3://{bucket}/nope.csv"})
+    assert "no audience file" in _expect_400(
+        agent, {**good, "source": f"s3://{bucket}/requests/nope.csv"}
+    )
+    assert "source must be under" in _expect_400(agent, {**good, "source": f"s3://{bucket}/a.csv"})
+    assert "destination must be under" in _expect_400(
+        agent, {**good, "destination": f"s3://{bucket}/elsewhere/a.csv"}
+    )
     after = _s3(stack).list_objects_v2(Bucket=bucket, Prefix="jobs/").get("KeyCount", 0)
     assert after == before
     with pytest.raises(ApiError) as caught:
