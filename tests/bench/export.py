@@ -23,7 +23,7 @@ from typing import Any
 import pynamodb.settings
 
 from functions.export.service import write_export
-from functions.shared.models import CustomerItem, bind
+from functions.shared.models import ALL_MODELS, CustomerItem, bind
 from functions.shared.repositories.customers import customer_items
 from functions.shared.settings import ExportSettings
 from functions.shared.wiring import Dependencies, dependencies
@@ -36,6 +36,8 @@ MEMBER = "BX-large"
 # answer a page of this partition or to run a transaction on its table (it deep-copies the table),
 # and a client retry racing the first attempt breaks moto's transaction.
 pynamodb.settings.default_settings_dict["read_timeout_seconds"] = 1800
+for _model in ALL_MODELS:
+    _model.Meta.read_timeout_seconds = 1800  # fixed when the class was made; bound copies inherit
 
 
 def _serve(conn: Any) -> None:
