@@ -35,9 +35,8 @@ def _family(stack) -> dict[str, dict[str, Any]]:
         record = demo_record(template)
         record["customerId"] = ids[name]
         record["profile"]["email"] = f" {name.title()}.{tag}@Example.com "
-        record["profile"]["phone"] = (
-            f"+44 20 7946 {i}{tag[:3].translate(str.maketrans('abcdef', '123456'))}"
-        )
+        # Unique per family and member: a number shared across tests would be suppressed by both.
+        record["profile"]["phone"] = f"+44 20 {int(tag, 16) % 10**7:07d}{i}"
         record["profile"]["lastName"] = f"Surname-{name}-{tag}"
         record["profile"]["externalIds"] = {"crm": f"CRM-{name}-{tag}", "pos": f"POS-{name}-{tag}"}
         record["relations"] = []
