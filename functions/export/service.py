@@ -18,10 +18,15 @@ from functions.shared.domain import (
     ensure_request_allowed,
     utc_now,
 )
-from functions.shared.errors import ConflictError, CustomerNotFoundError, ValidationError
+from functions.shared.errors import ConflictError, CustomerNotFoundError
 from functions.shared.observability import logger
 from functions.shared.repositories.exports import ExportFiles
-from functions.shared.services.status_change import WORKFLOW_ACTOR, ApplyOutcome, reject
+from functions.shared.services.status_change import (
+    WORKFLOW_ACTOR,
+    ApplyOutcome,
+    reject,
+    request_to_apply,
+)
 from functions.shared.wiring import Dependencies
 
 FILE_PRODUCED = "EXPORT_FILE_PRODUCED"
@@ -30,13 +35,9 @@ _AUDITED = ("rows", "bytes", "sha256")
 
 def export_customer_data(request_id: str, deps: Dependencies) -> ApplyOutcome:
     repos = deps.repos
-    request = repos.requests.get(request_id)
-    if request.type is not RequestType.EXPORT:
-        raise ValidationError(f"request {request_id} is {request.type}, not EXPORT")
-    if request.status in (RequestStatus.APPLIED, RequestStatus.COMPLETED):
+    request = request_to_apply(request_id, RequestType.EXPORT, deps)
+    if request is None:
         return ApplyOutcome.APPLIED
-    if request.status is not RequestStatus.CONFIRMED:
-        raise ConflictError(f"request {request_id} is {request.status}, not CONFIRMED")
 
     if not request.result:
         try:

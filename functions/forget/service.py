@@ -17,12 +17,13 @@ from functions.shared.domain import (
     ensure_request_allowed,
     pseudonym,
 )
-from functions.shared.errors import ConflictError, CustomerNotFoundError, ValidationError
+from functions.shared.errors import ConflictError, CustomerNotFoundError
 from functions.shared.observability import logger
 from functions.shared.services.status_change import (
     WORKFLOW_ACTOR,
     ApplyOutcome,
     reject,
+    request_to_apply,
     suppressions_for,
 )
 from functions.shared.wiring import Dependencies
@@ -32,13 +33,9 @@ FORGOTTEN = "FORGOTTEN"
 
 def forget_customer(request_id: str, deps: Dependencies) -> ApplyOutcome:
     repos = deps.repos
-    request = repos.requests.get(request_id)
-    if request.type is not RequestType.FORGET:
-        raise ValidationError(f"request {request_id} is {request.type}, not FORGET")
-    if request.status in (RequestStatus.APPLIED, RequestStatus.COMPLETED):
+    request = request_to_apply(request_id, RequestType.FORGET, deps)
+    if request is None:
         return ApplyOutcome.APPLIED
-    if request.status is not RequestStatus.CONFIRMED:
-        raise ConflictError(f"request {request_id} is {request.status}, not CONFIRMED")
 
     plan = (request.result or {}).get("erasure")
     if plan is None:

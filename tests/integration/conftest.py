@@ -88,3 +88,16 @@ def suppression_entries(stack: LocalStack) -> list[SuppressionItem]:
 def count_items(stack: LocalStack, env_var: str) -> int:
     table = stack.client("dynamodb").scan(TableName=stack.env[env_var], Select="COUNT")
     return int(table["Count"])
+
+
+def personal_values(record: dict[str, Any]) -> list[str]:
+    """What identifies the person in a demo record: none of it may be logged or audited."""
+    profile = record["profile"]
+    return [
+        profile["email"].strip(),
+        profile["email"].strip().lower(),
+        profile["phone"],
+        profile["firstName"],
+        profile["lastName"],
+        profile["postcode"],
+    ]

@@ -11,7 +11,7 @@ import pytest
 from functions.shared.models import AuditEntryItem, bind
 from functions.shared.observability import logger
 from privacyctl.client import ApiError
-from tests.integration.conftest import run_request, wait_for
+from tests.integration.conftest import personal_values, run_request, wait_for
 
 
 @pytest.fixture
@@ -31,15 +31,7 @@ def test_a_full_run_leaves_no_personal_data_behind(
     stack, agent, new_customer, captured_logs, capsys
 ):
     customer_id, record = new_customer("C-1006")
-    profile = record["profile"]
-    personal = [
-        profile["email"].strip(),
-        profile["email"].strip().lower(),
-        profile["phone"],
-        profile["firstName"],
-        profile["lastName"],
-        profile["postcode"],
-    ]
+    personal = personal_values(record)
 
     ceased = run_request(agent, customer_id, "CEASE_MARKETING")
     with pytest.raises(ApiError) as conflict:

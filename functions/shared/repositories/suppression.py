@@ -33,17 +33,7 @@ class SuppressionRepository:
         now = utc_now()
         with self._model.batch_write() as batch:
             for s in entries:
-                batch.save(
-                    self._model(
-                        s.identifier_hash,
-                        s.entry,
-                        reason=s.reason,
-                        identifier_kind=s.identifier_kind.value,
-                        subject_hash=s.subject_hash,
-                        at=now,
-                        request_id=request_id,
-                    )
-                )
+                batch.save(suppression_item(self._model, s, now, request_id))
 
     def remove_all(self, entries: list[Suppression]) -> None:
         with self._model.batch_write() as batch:
@@ -74,6 +64,20 @@ class SuppressionRepository:
             attributes_to_get=["identifierHash", "reason"],
         )
         return [(bytes.fromhex(item.identifier_hash), item.reason) for item in items]
+
+
+def suppression_item(
+    model: type[SuppressionItem], s: Suppression, at: str, request_id: str
+) -> SuppressionItem:
+    return model(
+        s.identifier_hash,
+        s.entry,
+        reason=s.reason,
+        identifier_kind=s.identifier_kind.value,
+        subject_hash=s.subject_hash,
+        at=at,
+        request_id=request_id,
+    )
 
 
 def _to_domain(item: SuppressionItem) -> Suppression:

@@ -48,6 +48,7 @@ from functions.shared.repositories.customers import (
     tombstone_key,
 )
 from functions.shared.repositories.requests import OPEN_DEADLINE_QUEUE, RequestRepository
+from functions.shared.repositories.suppression import suppression_item
 
 DEADLINE_ACTOR = "deadline-check"
 _EVENT_TYPES = {RequestStatus.AWAITING_CONFIRMATION: "SUBMITTED"}
@@ -426,15 +427,7 @@ class Transitions:
     def _add_suppression(
         self, tx: _Transaction, request: PrivacyRequest, s: Suppression, now: str
     ) -> None:
-        item = self._t.suppression(
-            s.identifier_hash,
-            s.entry,
-            reason=s.reason,
-            identifier_kind=s.identifier_kind.value,
-            subject_hash=s.subject_hash,
-            at=now,
-            request_id=request.request_id,
-        )
+        item = suppression_item(self._t.suppression, s, now, request.request_id)
         tx.add(lambda tw: tw.save(item), lambda: ConflictError("suppression"))
 
     def _add_audit(

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from functions.shared.domain import (
     CustomerIdentifiers,
+    PrivacyRequest,
     PrivacyStatus,
     RequestStatus,
     RequestType,
@@ -60,19 +61,30 @@ def reject(deps: Dependencies, request_id: str, reason: str) -> None:
     )
 
 
+def request_to_apply(
+    request_id: str, request_type: RequestType, deps: Dependencies
+) -> PrivacyRequest | None:
+    """The confirmed request an Apply step works on; None when an earlier attempt applied it
+    already (a retry changes nothing)."""
+    request = deps.repos.requests.get(request_id)
+    if request.type is not request_type:
+        raise ValidationError(f"request {request_id} is {request.type}, not {request_type}")
+    if request.status in (RequestStatus.APPLIED, RequestStatus.COMPLETED):
+        return None
+    if request.status is not RequestStatus.CONFIRMED:
+        raise ConflictError(f"request {request_id} is {request.status}, not CONFIRMED")
+    return request
+
+
 def apply_status_change(
     request_id: str, request_type: RequestType, deps: Dependencies
 ) -> ApplyOutcome:
     """Move a confirmed request's customer to the type's target status, with the suppression-index
     change and the audit entry, in one transaction. A retry after success changes nothing."""
     repos = deps.repos
-    request = repos.requests.get(request_id)
-    if request.type is not request_type:
-        raise ValidationError(f"request {request_id} is {request.type}, not {request_type}")
-    if request.status in (RequestStatus.APPLIED, RequestStatus.COMPLETED):
+    request = request_to_apply(request_id, request_type, deps)
+    if request is None:
         return ApplyOutcome.APPLIED
-    if request.status is not RequestStatus.CONFIRMED:
-        raise ConflictError(f"request {request_id} is {request.status}, not CONFIRMED")
     try:
         current = repos.customers.privacy_status(request.customer_id)
         ensure_request_allowed(request_type, current)
