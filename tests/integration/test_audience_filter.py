@@ -178,7 +178,7 @@ def test_bad_requests_are_rejected_and_write_nothing(stack, agent):
     )
     assert "identifierColumns" in _expect_400(agent, {**good, "identifierColumns": {"name": "x"}})
     assert "topic" in _expect_400(agent, {**good, "topic": "Not A Topic!"})
-    assert bucket in _expect_400(agent, {**good, "source": "s3://elsewhere/a.csv"})
+    assert bucket in _expect_400(agent, {**good, "source": "s3://elsewhere/requests/a.csv"})
     assert "no audience file" in _expect_400(
         agent, {**good, "source": f"s3://{bucket}/requests/nope.csv"}
     )
