@@ -98,7 +98,7 @@ def submit(customer_id: str) -> Response:
         "Idempotency-Key"
     )
     body_json = body.model_dump(mode="json", by_alias=True)
-    identity = {"customerId": customer_id, "caller": caller.username}
+    identity: dict[str, Any] = {"customerId": customer_id, "caller": caller.username}
     if key:
         identity["idempotencyKey"] = key
     else:

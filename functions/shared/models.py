@@ -6,7 +6,7 @@ Models carry no table names: each function binds them to the names in its settin
 from __future__ import annotations
 
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -38,7 +38,7 @@ class CustomerItem(Model):
 
     customer_id = UnicodeAttribute(hash_key=True, attr_name="customerId")
     sk = UnicodeAttribute(range_key=True)
-    data = MapAttribute(null=True, default=dict)
+    data: MapAttribute[str, Any] = MapAttribute(null=True, default=dict)
     privacy_status = UnicodeAttribute(null=True, attr_name="privacyStatus")
     ceased_at = UnicodeAttribute(null=True, attr_name="ceasedAt")
     request_id = UnicodeAttribute(null=True, attr_name="requestId")
@@ -93,7 +93,7 @@ class PrivacyRequestItem(Model):
     rejection_reason = UnicodeAttribute(null=True, attr_name="rejectionReason")
     task_token = UnicodeAttribute(null=True, attr_name="taskToken")
     history = ListAttribute(of=HistoryEntryAttribute, default=list)
-    result = MapAttribute(null=True)
+    result: MapAttribute[str, Any] = MapAttribute(null=True)
     by_customer = RequestsByCustomer()
     # The legal deadline, and while the request is open the queue the daily check reads.
     due_at = UnicodeAttribute(null=True, attr_name="dueAt")
@@ -149,7 +149,7 @@ class AuditEntryItem(Model):
     actor = UnicodeAttribute()
     outcome = UnicodeAttribute()
     customer_hash = UnicodeAttribute(attr_name="customerHash")
-    details = MapAttribute(null=True)
+    details: MapAttribute[str, Any] = MapAttribute(null=True)
     trail = UnicodeAttribute(default=AUDIT_TRAIL)
     chain_seq = NumberAttribute(attr_name="chainSeq")
     prev_hash = UnicodeAttribute(attr_name="prevHash")
@@ -231,5 +231,5 @@ M = TypeVar("M", bound=Model)
 @cache
 def bind(model: type[M], table_name: str) -> type[M]:
     """A subclass of `model` bound to one table; pynamodb copies the indexes onto it."""
-    meta = type("Meta", (model.Meta,), {"table_name": table_name})
+    meta = type("Meta", (model.Meta,), {"table_name": table_name})  # type: ignore[arg-type]
     return type(f"{model.__name__}_{table_name}", (model,), {"Meta": meta})  # type: ignore[return-value]

@@ -15,6 +15,7 @@ from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from functions.shared.domain import (
@@ -108,7 +109,7 @@ class _Transaction:
                 with TransactWrite(connection=self._connection) as tw:
                     recorder = _Recorder(tw)
                     for op, _ in self._ops:
-                        op(recorder)
+                        op(recorder)  # type: ignore[arg-type]  # it stands in for the TransactWrite
                     if chain is not None and head is not None:
                         entries = [entry for entry, _ in self._entries]
                         new_head = chain.link(head, entries)
@@ -282,7 +283,10 @@ class Transitions:
             self._add_suppression(tx, request, s, now)
         for s in unsuppress:
             key = t.suppression(s.identifier_hash, s.entry)
-            tx.add(lambda tw, key=key: tw.delete(key), lambda: ConflictError("suppression"))
+            tx.add(
+                lambda tw, key=key: tw.delete(key),  # type: ignore[misc]
+                lambda: ConflictError("suppression"),
+            )
         if to.is_terminal:
             lock = t.customers(request.customer_id, open_request_key(request.type.value))
             tx.add(
@@ -316,7 +320,7 @@ class Transitions:
         self, tx: _Transaction, request: PrivacyRequest, change: CustomerStatusChange, now: str
     ) -> None:
         t = self._t
-        actions = [
+        actions: list[Action] = [
             t.customers.privacy_status.set(change.to.value),
             t.customers.request_id.set(request.request_id),
             t.customers.updated_at.set(now),
