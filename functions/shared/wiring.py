@@ -51,6 +51,7 @@ def dependencies(cls: type[WorkflowSettings]) -> Dependencies:
         events=(
             EventPublisher(settings.event_bus_name)
             if isinstance(settings, CompletionSettings)
+            or (isinstance(settings, ApiSettings) and settings.event_bus_name)
             else None
         ),
         exports=(
