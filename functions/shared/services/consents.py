@@ -48,7 +48,9 @@ def record_consent(
         raise ConflictError("the customer has been forgotten; no consent can be recorded")
     current = deps.repos.consents.current(choice.customer_id, choice.key)
     target = choice.status
-    if current is not None and _already(current.status, target):
+    # A consent imported with the customer (no change id) never went through here: recording
+    # the choice again gives it its suppression entries and history.
+    if current is not None and current.change_id is not None and _already(current.status, target):
         return ConsentOutcome(
             choice, current.status, current.at, current.source, current.change_id, changed=False
         )
