@@ -127,8 +127,10 @@ def test_opt_out_suppresses_the_topic_only_and_opt_in_lifts_it(stack, agent, com
     )
     text = json.dumps([revoked.to_simple_dict(), granted.to_simple_dict()])
     assert not [v for v in personal_values(record) if v in text]
-    # Consent entries join the hash chain like every other audit entry.
+    # Consent entries join the hash chain like every other audit entry, and are found by type.
     assert compliance.audit_verify()["intact"] is True
+    found = compliance.audit_entries({"customerId": customer_id, "type": "CONSENT"})
+    assert {e["eventType"] for e in found} == {"CONSENT_REVOKED", "CONSENT_GRANTED"}
 
 
 def test_double_opt_in_is_pending_until_its_single_use_token_confirms(stack, agent, person):
