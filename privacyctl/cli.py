@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from privacyctl import audience, report
+from privacyctl import audience, consent, report
 from privacyctl.client import ApiClient, ApiError
 
 TERMINAL = {"COMPLETED", "REJECTED", "CANCELLED", "EXPIRED", "FAILED"}
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--actor")
     report.add_argument("-o", "--output", required=True, type=Path, help="the CSV file to write")
     audience.add_parser(commands)
+    consent.add_parser(commands)
     return parser
 
 
@@ -165,7 +166,9 @@ def main(argv: Sequence[str] | None = None, ask: Ask = ask_tty) -> int:
             return run_audit(args, client)
         if args.command == "filter":
             return audience.run_filter(args, client)
-        if args.command == "confirm":
+        if args.command in ("consent", "consent-confirm"):
+            result = consent.run_consent(args, client)
+        elif args.command == "confirm":
             result = client.confirm(args.request_id)
         elif args.command == "cancel":
             result = client.cancel(args.request_id)

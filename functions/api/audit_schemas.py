@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from functions.shared.audit_chain import Break, Verification
+from functions.shared.consents import CONSENT_RECORD_TYPE
 from functions.shared.domain import RequestType
 from functions.shared.errors import ValidationError
 from functions.shared.identifiers import KeyedHasher
@@ -54,7 +55,8 @@ def parse_audit_query(
         raise ValidationError("from must not be later than to")
     kind = params.get("type") or None
     # `type` names an audit event (SUBMITTED, COMPLETED, DEADLINE_PASSED, ...) or a request type.
-    is_request_type = kind in {t.value for t in RequestType}
+    # Consent changes are recorded under their own record type, CONSENT.
+    is_request_type = kind in {t.value for t in RequestType} | {CONSENT_RECORD_TYPE}
     customer_id = params.get("customerId") or None
     where = AuditFilter(
         # Matched through the keyed hash: a forgotten customer's entries are still found.

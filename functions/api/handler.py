@@ -27,11 +27,19 @@ from functions.api.audit_schemas import audit_page, parse_audit_query, verificat
 from functions.api.auth import Caller, Group, caller_from_claims
 from functions.api.download_links import describe_request
 from functions.api.errors import domain_error_response, error_response, invalid_body_response
-from functions.api.schemas import SubmitRequestBody, request_summary
+from functions.api.schemas import (
+    ConfirmConsentBody,
+    ConsentBody,
+    SubmitRequestBody,
+    consent_outcome,
+    request_summary,
+)
+from functions.shared.consents import validate_choice
 from functions.shared.domain import utc_now
 from functions.shared.errors import DomainError, ValidationError
 from functions.shared.observability import logger, metrics
 from functions.shared.services.audit_trail import find_entries, verify_trail
+from functions.shared.services.consents import confirm_consent, record_consent
 from functions.shared.settings import ApiSettings
 from functions.shared.wiring import dependencies, settings_of
 
@@ -170,6 +178,27 @@ def audit_verify() -> dict[str, Any]:
         logger.error("audit trail broken", extra={"breaks": result.break_count})
         metrics.add_metric(name="AuditTrailBroken", unit=MetricUnit.Count, value=1)
     return verification(result, utc_now())
+
+
+@app.put("/customers/<customer_id>/consents/<topic>")
+def put_consent(customer_id: str, topic: str) -> dict[str, Any]:
+    caller = _caller()
+    caller.require(Group.AGENT)
+    body = parse(event=_json_body(), model=ConsentBody)
+    choice = validate_choice(
+        customer_id, topic, body.channel, body.granted, body.source, body.brand
+    )
+    seconds = settings_of(ApiSettings).consent_confirmation_seconds
+    outcome = record_consent(choice, caller.username, dependencies(ApiSettings), seconds)
+    return consent_outcome(outcome)
+
+
+@app.post("/consents/confirm")
+def confirm_consent_route() -> dict[str, Any]:
+    caller = _caller()
+    caller.require(Group.AGENT)
+    body = parse(event=_json_body(), model=ConfirmConsentBody)
+    return consent_outcome(confirm_consent(body.token, caller.username, dependencies(ApiSettings)))
 
 
 audience_routes.register(app, _caller, _json_body)

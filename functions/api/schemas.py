@@ -6,12 +6,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from functions.shared.consents import ConsentStatus
 from functions.shared.domain import (
     CustomerPrivacy,
     PrivacyRequest,
     PrivacyStatus,
     RequestType,
 )
+from functions.shared.services.consents import ConsentOutcome
 
 
 class SubmitRequestBody(BaseModel):
@@ -78,8 +80,47 @@ def customer_privacy(privacy: CustomerPrivacy, current_status_text: str | None) 
                 "granted": c.granted,
                 "at": c.at,
                 "source": c.source,
+                "status": c.status,
+                **({"brand": c.brand} if c.brand else {}),
             }
             for c in privacy.consents
         ],
         "openRequests": list(privacy.open_requests),
     }
+
+
+class ConsentBody(BaseModel):
+    """PUT /customers/{customerId}/consents/{topic}; channel and source are checked against
+    functions/shared/consents.py so that a bad one is a 400 naming the allowed values."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channel: str = Field(max_length=16)
+    granted: StrictBool
+    source: str = Field(max_length=32)
+    brand: str | None = Field(default=None, max_length=63)
+
+
+class ConfirmConsentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    token: str = Field(min_length=32, max_length=256)
+
+
+def consent_outcome(outcome: ConsentOutcome) -> dict[str, Any]:
+    choice = outcome.choice
+    body: dict[str, Any] = {
+        "customerId": choice.customer_id,
+        "topic": choice.topic,
+        "channel": choice.channel,
+        "brand": choice.brand,
+        "status": outcome.status.value,
+        "granted": outcome.status is ConsentStatus.GRANTED,
+        "source": outcome.source,
+        "at": outcome.at,
+        "changeId": outcome.change_id,
+        "changed": outcome.changed,
+    }
+    if outcome.token:
+        body["confirmation"] = {"token": outcome.token, "expiresAt": outcome.expires_at}
+    return {key: value for key, value in body.items() if value is not None}

@@ -20,7 +20,8 @@ HEADER = ("category", "record_id", "field", "value", "recorded_at")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The lock that marks an open request is bookkeeping, not a fact about the member; their requests
 # themselves are exported from the requests table.
-_NOT_EXPORTED = frozenset({"openRequestMarkers"})
+# Open-request markers are bookkeeping; a double opt-in confirmation holds a token's hash.
+_NOT_EXPORTED = frozenset({"openRequestMarkers", "consentConfirmations"})
 # Of a relation only the fact is exported: never who the other person is.
 _RELATION_FIELDS = ("type", "role")
 _RECORDED_AT = ("at", "recordedAt", "createdAt", "updatedAt")

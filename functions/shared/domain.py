@@ -164,6 +164,9 @@ class Consent:
     granted: bool
     at: str
     source: str
+    # GRANTED, PENDING (double opt-in awaiting confirmation) or REVOKED; only GRANTED is consent.
+    status: str = "GRANTED"
+    brand: str | None = None
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,8 @@ _CATEGORIES = {
     "NOTE": "notes",
     "OPENREQ": "openRequestMarkers",
     "CAMPAIGN": "campaigns",
+    "CONSENTLOG": "consentHistory",
+    "CONSENTTOKEN": "consentConfirmations",
 }
 
 

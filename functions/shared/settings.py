@@ -79,6 +79,10 @@ class ApiSettings(WorkflowSettings, ExportBucketSettings):
     # Audience screening routes (optional: the API works without them, those routes answer 503).
     audiences_bucket: str | None = None
     audience_filter_function: str | None = None
+    # Consent changes are announced on this bus (optional: without it none are announced).
+    event_bus_name: str | None = None
+    # How long a double opt-in confirmation token stays valid.
+    consent_confirmation_seconds: int = 72 * 3600
 
 
 class AuditDigestSettings(TableSettings):

@@ -14,7 +14,6 @@ from functions.shared.repositories.exports import ExportFiles
 from functions.shared.repositories.workflow import EventPublisher, Workflow
 from functions.shared.settings import (
     ApiSettings,
-    CompletionSettings,
     ExportBucketSettings,
     Settings,
     WorkflowSettings,
@@ -48,11 +47,8 @@ def dependencies(cls: type[WorkflowSettings]) -> Dependencies:
         workflow=Workflow(
             settings.state_machine_arn if isinstance(settings, ApiSettings) else None
         ),
-        events=(
-            EventPublisher(settings.event_bus_name)
-            if isinstance(settings, CompletionSettings)
-            else None
-        ),
+        # Completion announces requests; the API (when given a bus) announces consent changes.
+        events=EventPublisher(bus) if (bus := getattr(settings, "event_bus_name", None)) else None,
         exports=(
             ExportFiles(settings.exports_bucket)
             if isinstance(settings, ExportBucketSettings)

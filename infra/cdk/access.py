@@ -98,6 +98,11 @@ ACCESS: dict[str, Access] = {
                 ),
             ),
             TableAccess("audit", ("Scan",)),
+            # A consent change: the topic's OPTED_OUT entries added on an opt-out; on an opt-in,
+            # the person's own ones found through bySubject and lifted (in the consent's
+            # transaction, with its history and token items: PutItem on customers, above).
+            _index("suppression", "bySubject"),
+            _tx("suppression", "PutItem", "DeleteItem"),
             # Powertools idempotency records: DeleteItem only when the call failed, so that the
             # client may retry.
             TableAccess("idempotency", ("GetItem", "PutItem", "UpdateItem", "DeleteItem")),
@@ -116,6 +121,8 @@ ACCESS: dict[str, Access] = {
         invokes=("AudienceFilter",),
         start_execution=True,
         answer_tasks=True,
+        # Consent changes (PUT .../consents/{topic}, POST /consents/confirm) are announced.
+        put_events=True,
     ),
     # Re-checks the request; one that can no longer succeed ends REJECTED.
     "Validate": Access(

@@ -88,10 +88,11 @@ def test_the_api_never_deletes_customer_data() -> None:
     api = ACCESS["Api"]
     for table in api.tables:
         if "DeleteItem" in table.actions:
-            # The open-request marker a cancelled request releases, in its transaction; and
-            # powertools' own idempotency records.
+            # The open-request marker a cancelled request releases, in its transaction; an
+            # opt-in lifting the person's topic opt-out, in the consent change's transaction;
+            # and powertools' own idempotency records.
             assert table.table == "idempotency" or (
-                table.table == "customers" and table.in_transaction
+                table.table in ("customers", "suppression") and table.in_transaction
             ), table
         assert "BatchWriteItem" not in table.actions
     # Its S3 access never deletes: it reads export files (to sign links), audit digests (to

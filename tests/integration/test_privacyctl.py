@@ -72,3 +72,19 @@ def test_forget_with_cascade(stack, capsys, new_customer):
     assert _last_json(out)["cascade"] is True
     code, out, _ = _run(stack, capsys, "customer", customer_id)
     assert _last_json(out)["privacyStatus"] == "FORGOTTEN"
+
+
+def test_consent_opt_out_and_double_opt_in(stack, capsys, new_customer):
+    customer_id, _ = new_customer()
+    argv = ("consent", customer_id, "newsletter", "--channel", "sms")
+    code, out, _ = _run(stack, capsys, *argv, "--revoke", "--source", "crm")
+    assert code == 0 and _last_json(out)["status"] == "REVOKED"
+
+    code, out, _ = _run(stack, capsys, *argv, "--grant", "--source", "preference-centre")
+    pending = _last_json(out)
+    assert code == 0 and pending["status"] == "PENDING"
+    code, out, err = _run(stack, capsys, "consent-confirm", pending["confirmation"]["token"])
+    assert code == 0, (out, err)
+    assert _last_json(out)["status"] == "GRANTED"
+    code, _, err = _run(stack, capsys, "consent-confirm", pending["confirmation"]["token"])
+    assert code == 1 and "already been used" in err

@@ -33,4 +33,5 @@ def test_each_function_gets_only_its_own_variables():
     values = {"CUSTOMERS_TABLE": "c", "STATE_MACHINE_ARN": "arn", "EVENT_BUS_NAME": "bus"}
     by_name = {spec.name: spec.environment(values) for spec in FUNCTIONS}
     assert "STATE_MACHINE_ARN" in by_name["Api"] and "STATE_MACHINE_ARN" not in by_name["Cease"]
-    assert "EVENT_BUS_NAME" in by_name["Finish"] and "EVENT_BUS_NAME" not in by_name["Api"]
+    assert "EVENT_BUS_NAME" in by_name["Finish"] and "EVENT_BUS_NAME" not in by_name["Cease"]
+    assert "EVENT_BUS_NAME" in by_name["Api"]  # consent changes are announced

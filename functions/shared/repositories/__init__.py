@@ -15,6 +15,7 @@ from functions.shared.models import (
 )
 from functions.shared.repositories.audit import AuditRepository
 from functions.shared.repositories.audit_chain import AuditChain
+from functions.shared.repositories.consents import ConsentRepository
 from functions.shared.repositories.customers import CustomerRepository
 from functions.shared.repositories.requests import RequestRepository
 from functions.shared.repositories.suppression import SuppressionRepository
@@ -29,6 +30,7 @@ class Repositories:
     suppression: SuppressionRepository
     transitions: Transitions
     audit: AuditRepository
+    consents: ConsentRepository
 
 
 def tables_for(settings: TableSettings) -> Tables:
@@ -50,6 +52,7 @@ def build_repositories(settings: TableSettings, hasher: KeyedHasher) -> Reposito
         suppression=SuppressionRepository(tables.suppression),
         transitions=transitions,
         audit=AuditRepository(tables.audit, transitions.audit_chain),
+        consents=ConsentRepository(tables.customers),
     )
 
 

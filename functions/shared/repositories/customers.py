@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from functions.shared.consents import ConsentStatus, status_of
 from functions.shared.domain import (
     Consent,
     CustomerIdentifiers,
@@ -72,13 +73,15 @@ class CustomerRepository:
         privacy = self._get(customer_id, PRIVACY)
         consents = tuple(
             Consent(
-                topic=item.data["topic"],
-                channel=item.data["channel"],
-                granted=bool(item.data["granted"]),
-                at=item.data["at"],
-                source=item.data["source"],
+                topic=data["topic"],
+                channel=data["channel"],
+                granted=status_of(data) is ConsentStatus.GRANTED,
+                at=data["at"],
+                source=data["source"],
+                status=status_of(data).value,
+                brand=data.get("brand"),
             )
-            for item in self._items(customer_id, CONSENT_PREFIX)
+            for data in (_record(item).fields for item in self._items(customer_id, CONSENT_PREFIX))
         )
         open_requests = tuple(
             str(item.request_id) for item in self._items(customer_id, OPEN_REQUEST_PREFIX)

@@ -18,6 +18,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from functions.shared.consents import CONSENT_RECORD_TYPE, ConsentChange
 from functions.shared.domain import (
     HistoryEntry,
     PrivacyRequest,
@@ -42,6 +43,12 @@ from functions.shared.models import (
     SuppressionItem,
 )
 from functions.shared.repositories.audit_chain import MAX_ATTEMPTS, AuditChain
+from functions.shared.repositories.consents import (
+    PendingConfirmation,
+    consent_key,
+    consent_log_key,
+    consent_token_key,
+)
 from functions.shared.repositories.customers import (
     PRIVACY,
     PROFILE,
@@ -413,6 +420,121 @@ class Transitions:
             return False
         return True
 
+    def record_consent(
+        self,
+        change: ConsentChange,
+        expected_change_id: str | None,
+        *,
+        suppress: Iterable[Suppression] = (),
+        unsuppress: Iterable[Suppression] = (),
+        new_token: tuple[str, str] | None = None,
+        used_token: PendingConfirmation | None = None,
+        details: Mapping[str, Any],
+    ) -> None:
+        """A consent change with its history item, its suppression change, its double opt-in
+        token (a new one, or the one it uses up) and its audit entry, in one transaction,
+        conditioned on the consent being as it was read (`expected_change_id`)."""
+        t = self._t
+        choice, customer_id = change.choice, change.choice.customer_id
+        tx = _Transaction(self._connection)
+        fields = {
+            "topic": choice.topic,
+            "channel": choice.channel,
+            "granted": change.granted,
+            "status": change.status.value,
+            "at": change.at,
+            "source": choice.source,
+            "changedBy": change.actor,
+            "changeId": change.change_id,
+            **({"brand": choice.brand} if choice.brand else {}),
+        }
+        current = t.customers(
+            customer_id,
+            consent_key(choice.key),
+            data=fields,
+            request_id=change.change_id,
+            updated_at=change.at,
+        )
+        unchanged = (
+            t.customers.request_id.does_not_exist()
+            if expected_change_id is None
+            else t.customers.request_id == expected_change_id
+        )
+        tx.add(
+            lambda tw: tw.save(current, condition=unchanged),
+            lambda: ConflictError("the consent changed meanwhile; read it again and retry"),
+        )
+        log = t.customers(
+            customer_id,
+            consent_log_key(change.at, change.change_id),
+            data={
+                **fields,
+                **({"previousStatus": change.previous.value} if change.previous else {}),
+            },
+            updated_at=change.at,
+        )
+        tx.add(
+            lambda tw: tw.save(log, condition=t.customers.sk.does_not_exist()),
+            lambda: ConflictError("this consent change was already recorded"),
+        )
+        tx.add(
+            lambda tw: tw.condition_check(
+                t.customers, customer_id, PROFILE, condition=t.customers.sk.exists()
+            ),
+            lambda: CustomerNotFoundError(customer_id),
+        )
+        if new_token is not None:
+            token_hash, expires_at = new_token
+            pending = t.customers(
+                customer_id,
+                consent_token_key(token_hash),
+                data={**fields, "consentKey": choice.key, "expiresAt": expires_at},
+                request_id=change.change_id,
+                updated_at=change.at,
+            )
+            tx.add(
+                lambda tw: tw.save(pending, condition=t.customers.sk.does_not_exist()),
+                lambda: ConflictError("confirmation token collision; retry"),
+            )
+        if used_token is not None:
+            used = t.customers(
+                customer_id,
+                consent_token_key(used_token.token_hash),
+                data={
+                    "changeId": used_token.change_id,
+                    "confirmedBy": change.change_id,
+                    "consentKey": used_token.consent_key,
+                    "topic": choice.topic,
+                    "channel": choice.channel,
+                    "expiresAt": used_token.expires_at,
+                    "usedAt": change.at,
+                },
+                request_id=used_token.change_id,
+                updated_at=change.at,
+            )
+            tx.add(
+                lambda tw: tw.save(used, condition=t.customers.updated_at == used_token.version),
+                lambda: ConflictError("this confirmation token has already been used"),
+            )
+        for s in suppress:
+            item = suppression_item(t.suppression, s, change.at, change.change_id)
+            tx.add(lambda tw, item=item: tw.save(item), lambda: ConflictError("suppression"))
+        for s in unsuppress:
+            key = t.suppression(s.identifier_hash, s.entry)
+            tx.add(lambda tw, key=key: tw.delete(key), lambda: ConflictError("suppression"))
+        self._add_audit(
+            tx,
+            None,
+            RequestStatus.COMPLETED,
+            change.actor,
+            details,
+            at=change.at,
+            event_type=f"CONSENT_{'CONFIRMED' if used_token else change.status.value}",
+            subject_hash=self._hasher.customer(customer_id),
+            record=(change.change_id, CONSENT_RECORD_TYPE),
+        )
+        tx.commit()
+
     def _add_tombstone(
         self, tx: _Transaction, request: PrivacyRequest, customer_hash: str, now: str
     ) -> None:
@@ -437,7 +559,7 @@ class Transitions:
     def _add_audit(
         self,
         tx: _Transaction,
-        request: PrivacyRequest,
+        request: PrivacyRequest | None,
         status: RequestStatus,
         actor: str,
         details: Mapping[str, Any],
@@ -445,20 +567,29 @@ class Transitions:
         event_type: str | None = None,
         subject_hash: str | None = None,
         occurrence: str | None = None,
+        record: tuple[str, str] | None = None,
     ) -> None:
+        """`request` is None for a change that belongs to no privacy request (a consent change):
+        `record` then names it (its id and type) and `subject_hash` its customer."""
         t = self._t
         event_type = event_type or audit_event_type(status)
-        subject = subject_hash or self._hasher.customer(request.customer_id)
+        if request is not None:
+            record_id, record_type = request.request_id, request.type.value
+            subject = subject_hash or self._hasher.customer(request.customer_id)
+            seq = len(request.history) + (0 if status is request.status else 1)
+        else:
+            assert record is not None and subject_hash is not None
+            (record_id, record_type), subject, seq = record, subject_hash, 0
         # One entry per event and subject: a duplicate delivery fails this key's condition.
         suffix = f"#{subject[:16]}" if subject_hash else ""
         if occurrence:
             suffix += f"#{occurrence}"
         item = t.audit(
-            f"{request.request_id}#{event_type}{suffix}",
+            f"{record_id}#{event_type}{suffix}",
             at=at or utc_now(),
-            seq=len(request.history) + (0 if status is request.status else 1),
-            request_id=request.request_id,
-            request_type=request.type.value,
+            seq=seq,
+            request_id=record_id,
+            request_type=record_type,
             event_type=event_type,
             actor=actor,
             outcome=_outcome(status),

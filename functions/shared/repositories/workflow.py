@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from functions.shared.consents import ConsentChange
 from functions.shared.domain import PrivacyRequest
 from functions.shared.observability import logger
 
@@ -18,6 +19,7 @@ CANCELLED_ERROR = "RequestCancelled"
 CLOSED_ERROR = "RequestClosed"
 EVENT_SOURCE = "privacy-functions"
 COMPLETED_DETAIL_TYPE = "PrivacyRequestCompleted"
+CONSENT_DETAIL_TYPE = "ConsentChanged"
 
 
 class Workflow:
@@ -66,15 +68,34 @@ class EventPublisher:
             "status": request.status.value,
             "completedAt": request.completed_at,
         }
+        self._put(COMPLETED_DETAIL_TYPE, detail)
+
+    def consent_changed(self, change: ConsentChange) -> None:
+        """At least once: consumers de-duplicate on changeId. Ids and the choice only."""
+        choice = change.choice
+        detail = {
+            "changeId": change.change_id,
+            "customerId": choice.customer_id,
+            "topic": choice.topic,
+            "channel": choice.channel,
+            "brand": choice.brand,
+            "status": change.status.value,
+            "granted": change.granted,
+            "source": choice.source,
+            "at": change.at,
+        }
+        self._put(CONSENT_DETAIL_TYPE, detail)
+
+    def _put(self, detail_type: str, detail: dict[str, Any]) -> None:
         response = self._client.put_events(
             Entries=[
                 {
                     "Source": EVENT_SOURCE,
-                    "DetailType": COMPLETED_DETAIL_TYPE,
+                    "DetailType": detail_type,
                     "Detail": json.dumps(detail),
                     "EventBusName": self._bus,
                 }
             ]
         )
         if response.get("FailedEntryCount"):
-            raise RuntimeError("EventBridge did not accept the PrivacyRequestCompleted event")
+            raise RuntimeError(f"EventBridge did not accept the {detail_type} event")

@@ -1,0 +1,275 @@
+"""Consent per topic and channel on the local stack: opt-out and opt-in with their suppression
+entries, history and audit; double opt-in tokens; bad input; forgotten customers; events."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import urllib.request
+import uuid
+from typing import Any
+
+import pytest
+
+from functions.shared.models import CustomerItem, bind
+from privacyctl.client import ApiClient, ApiError
+from tests.integration.conftest import (
+    audit_entries,
+    count_items,
+    customer_items,
+    demo_record,
+    personal_values,
+    run_request,
+    suppression_entries,
+)
+from tests.integration.test_audience_filter import _drop, _get
+
+
+@pytest.fixture
+def person(stack):
+    """A fresh customer whose e-mail and phone nobody else has (suppression is per identifier)."""
+
+    def make() -> dict[str, Any]:
+        tag = uuid.uuid4().hex[:10]
+        digits = str(int(tag, 16))[-6:].rjust(6, "0")
+        record = demo_record("C-1002")
+        record["customerId"] = f"T-{tag}"
+        record["profile"]["email"] = f"{tag}@example.com"
+        record["profile"]["phone"] = f"+44 20 79{digits[:2]} {digits[2:]}"
+        record["relations"] = []
+        stack.seed([record])
+        return record
+
+    return make
+
+
+def _put(api: ApiClient, customer_id: str, topic: str, **body: Any) -> dict[str, Any]:
+    payload = {"channel": "email", "source": "crm", **body}
+    return api.call("PUT", f"/customers/{customer_id}/consents/{topic}", payload)
+
+
+def _confirm(api: ApiClient, token: str) -> dict[str, Any]:
+    return api.call("POST", "/consents/confirm", {"token": token})
+
+
+def _opted_out(stack, customer_id: str, topic: str) -> list[str]:
+    """The identifier kinds suppressed for the topic whose entries this customer's choices made."""
+    return sorted(
+        e.identifier_kind
+        for e in suppression_entries(stack)
+        if e.reason == f"OPTED_OUT:{topic}" and e.request_id in _change_ids(stack, customer_id)
+    )
+
+
+def _change_ids(stack, customer_id: str) -> set[str]:
+    items = customer_items(stack, customer_id)
+    return {v["data"]["changeId"] for k, v in items.items() if k.startswith("CONSENTLOG#")}
+
+
+def _history(stack, customer_id: str) -> list[dict[str, Any]]:
+    items = customer_items(stack, customer_id)
+    return [v["data"] for k, v in sorted(items.items()) if k.startswith("CONSENTLOG#")]
+
+
+def _screen(stack, record: dict[str, Any], topic: str) -> int:
+    """Rows kept when an audience of this one person is screened for `topic`."""
+    name = f"consent-{uuid.uuid4().hex[:8]}.csv"
+    body = f"email\n{record['profile']['email']}\n".encode()
+    _drop(stack, f"incoming/{name}", body, {"email": "email"}, topic)
+    return int(json.loads(_get(stack, f"clean/{name}.report.json"))["rowsOut"])
+
+
+def test_opt_out_suppresses_the_topic_only_and_opt_in_lifts_it(stack, agent, compliance, person):
+    record = person()
+    customer_id = record["customerId"]
+
+    out = _put(agent, customer_id, "newsletter", granted=False, source="preference-centre")
+    assert out["status"] == "REVOKED" and out["granted"] is False and out["changed"] is True
+    assert _opted_out(stack, customer_id, "newsletter") == ["customerId", "email", "phone"]
+    assert _screen(stack, record, "newsletter") == 0
+    assert _screen(stack, record, "offers") == 1
+
+    consents = agent.privacy(customer_id)["consents"]
+    newsletter = [c for c in consents if c["topic"] == "newsletter" and c["channel"] == "email"]
+    assert newsletter == [
+        {
+            "topic": "newsletter",
+            "channel": "email",
+            "granted": False,
+            "status": "REVOKED",
+            "at": out["at"],
+            "source": "preference-centre",
+        }
+    ]
+    # The same choice again changes nothing: no history, no audit entry.
+    again = _put(agent, customer_id, "newsletter", granted=False, source="preference-centre")
+    assert again["changed"] is False and again["changeId"] == out["changeId"]
+    assert len(_history(stack, customer_id)) == 1
+
+    back = _put(agent, customer_id, "newsletter", granted=True, source="crm")
+    assert back["status"] == "GRANTED" and back["granted"] is True
+    assert not [e for e in suppression_entries(stack) if e.request_id == out["changeId"]]
+    assert _screen(stack, record, "newsletter") == 1
+
+    history = _history(stack, customer_id)
+    assert [(h["status"], h["source"], h["changedBy"]) for h in history] == [
+        ("REVOKED", "preference-centre", "alice"),
+        ("GRANTED", "crm", "alice"),
+    ]
+    assert history[1]["previousStatus"] == "REVOKED"
+    (revoked,) = audit_entries(stack, out["changeId"])
+    assert revoked.event_type == "CONSENT_REVOKED" and revoked.request_type == "CONSENT"
+    assert revoked.details["suppressionEntriesAdded"] == {"customerId": 1, "email": 1, "phone": 1}
+    (granted,) = audit_entries(stack, back["changeId"])
+    assert (
+        granted.details["suppressionEntriesRemoved"] == revoked.details["suppressionEntriesAdded"]
+    )
+    text = json.dumps([revoked.to_simple_dict(), granted.to_simple_dict()])
+    assert not [v for v in personal_values(record) if v in text]
+    # Consent entries join the hash chain like every other audit entry, and are found by type.
+    assert compliance.audit_verify()["intact"] is True
+    found = compliance.audit_entries({"customerId": customer_id, "type": "CONSENT"})
+    assert {e["eventType"] for e in found} == {"CONSENT_REVOKED", "CONSENT_GRANTED"}
+
+
+def test_double_opt_in_is_pending_until_its_single_use_token_confirms(stack, agent, person):
+    record = person()
+    customer_id = record["customerId"]
+    _put(agent, customer_id, "offers", granted=False, channel="sms")
+
+    pending = _put(agent, customer_id, "offers", granted=True, channel="sms", source="import")
+    assert pending["status"] == "PENDING" and pending["granted"] is False
+    token = pending["confirmation"]["token"]
+    # Pending is no consent: still suppressed, not permitted.
+    assert _screen(stack, record, "offers") == 0
+    permissions = agent.call("GET", f"/customers/{customer_id}/processing-permissions?topic=offers")
+    assert permissions["topic"]["consented"] is False
+    # Only the token's hash is stored.
+    assert token not in json.dumps(customer_items(stack, customer_id))
+    # An unconfirmed opt-in never downgrades, and a repeated one issues a fresh token.
+    assert _put(agent, customer_id, "offers", granted=True, channel="sms", source="import")[
+        "confirmation"
+    ]["token"] not in (token,)
+
+    with pytest.raises(ApiError) as superseded:
+        _confirm(agent, token)
+    assert superseded.value.status == 409 and "changed after" in superseded.value.message
+
+    fresh = _put(agent, customer_id, "offers", granted=True, channel="push", source="import")
+    confirmed = _confirm(agent, fresh["confirmation"]["token"])
+    assert confirmed["status"] == "GRANTED" and confirmed["source"] == "double-opt-in"
+    assert _screen(stack, record, "offers") == 1
+    (entry,) = audit_entries(stack, confirmed["changeId"])
+    assert entry.event_type == "CONSENT_CONFIRMED"
+    assert entry.details["confirms"] == fresh["changeId"]
+
+    with pytest.raises(ApiError) as reused:
+        _confirm(agent, fresh["confirmation"]["token"])
+    assert reused.value.status == 409 and "already been used" in reused.value.message
+    statuses = {(c["channel"], c["status"]) for c in agent.privacy(customer_id)["consents"]}
+    assert {("sms", "PENDING"), ("push", "GRANTED")} <= statuses
+
+
+def test_expired_unknown_and_malformed_tokens_are_rejected(stack, agent, person):
+    customer_id = person()["customerId"]
+    token = _put(agent, customer_id, "partner-news", granted=True, source="preference-centre")[
+        "confirmation"
+    ]["token"]
+    # The clock moves past the token's expiry.
+    model = bind(CustomerItem, stack.env["CUSTOMERS_TABLE"])
+    (item,) = [i for i in model.query(customer_id) if i.sk.startswith("CONSENTTOKEN#")]
+    item.data["expiresAt"] = "2020-01-01T00:00:00Z"
+    item.save()
+
+    with pytest.raises(ApiError) as expired:
+        _confirm(agent, token)
+    assert expired.value.status == 409 and "expired" in expired.value.message
+    with pytest.raises(ApiError) as unknown:
+        _confirm(agent, f"{customer_id}.{'x' * 43}")
+    assert unknown.value.status == 404
+    with pytest.raises(ApiError) as malformed:
+        _confirm(agent, "x" * 40)
+    assert malformed.value.status == 400
+    consents = agent.privacy(customer_id)["consents"]
+    assert [c["status"] for c in consents if c["topic"] == "partner-news"] == ["PENDING"]
+
+
+@pytest.mark.parametrize(
+    ("topic", "body", "names"),
+    [
+        ("Not A Topic!", {}, "topic"),
+        ("newsletter", {"channel": "fax"}, "channel"),
+        ("newsletter", {"source": "guess"}, "source"),
+        ("newsletter", {"granted": "yes"}, "granted"),
+        ("newsletter", {"brand": "Big Brand"}, "topic"),
+    ],
+)
+def test_bad_input_is_a_400_and_writes_nothing(stack, agent, person, topic, body, names):
+    customer_id = person()["customerId"]
+    before = customer_items(stack, customer_id)
+    audit_before = count_items(stack, "AUDIT_TABLE")
+    payload = {"channel": "email", "granted": True, "source": "crm", **body}
+    path = f"/customers/{customer_id}/consents/{urllib.request.quote(topic)}"
+    with pytest.raises(ApiError) as error:
+        agent.call("PUT", path, payload)
+    assert error.value.status == 400 and error.value.code == "VALIDATION_ERROR"
+    assert names in error.value.message
+    assert customer_items(stack, customer_id) == before
+    assert count_items(stack, "AUDIT_TABLE") == audit_before
+
+
+def test_unknown_and_forgotten_customers(stack, agent, person):
+    with pytest.raises(ApiError) as unknown:
+        _put(agent, f"T-{uuid.uuid4().hex[:12]}", "newsletter", granted=False)
+    assert unknown.value.status == 404
+    record = person()
+    customer_id = record["customerId"]
+    changed = _put(agent, customer_id, "newsletter", granted=False)
+    _put(agent, customer_id, "offers", granted=True, source="import")
+
+    # Export holds the consent history; forget erases it with the rest.
+    exported = run_request(agent, customer_id, "EXPORT")
+    with urllib.request.urlopen(exported["result"]["downloadUrl"], timeout=30) as response:
+        rows = list(csv.DictReader(io.StringIO(response.read().decode("utf-8"), newline="")))
+    history = {r["value"] for r in rows if r["category"] == "consentHistory"}
+    assert changed["changeId"] in history
+    assert not [r for r in rows if r["category"] == "consentConfirmations"]
+
+    assert run_request(agent, customer_id, "FORGET")["status"] == "COMPLETED"
+    assert customer_items(stack, customer_id) == {}
+    with pytest.raises(ApiError) as forgotten:
+        _put(agent, customer_id, "newsletter", granted=True)
+    assert forgotten.value.status == 409
+
+
+def test_each_change_is_announced_without_personal_data(stack, agent, person):
+    sqs, events = stack.client("sqs"), stack.client("events")
+    queue_url = sqs.create_queue(QueueName="consent-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    bus = stack.env["EVENT_BUS_NAME"]
+    events.put_rule(
+        Name="consents",
+        EventBusName=bus,
+        EventPattern=json.dumps({"detail-type": ["ConsentChanged"]}),
+    )
+    events.put_targets(Rule="consents", EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn}])
+    record = person()
+    change = _put(agent, record["customerId"], "newsletter", granted=False, channel="sms")
+
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    details = [json.loads(m["Body"])["detail"] for m in messages]
+    assert {
+        "changeId": change["changeId"],
+        "customerId": record["customerId"],
+        "topic": "newsletter",
+        "channel": "sms",
+        "brand": None,
+        "status": "REVOKED",
+        "granted": False,
+        "source": "crm",
+        "at": change["at"],
+    } in details
+    assert not [v for v in personal_values(record) if v in json.dumps(details)]
