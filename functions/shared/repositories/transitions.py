@@ -11,11 +11,13 @@ import contextlib
 import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from functions.shared.consents import CONSENT_RECORD_TYPE, ConsentChange
@@ -286,14 +288,7 @@ class Transitions:
             self._add_customer_change(tx, request, customer, now)
         if forgotten is not None:
             self._add_tombstone(tx, request, forgotten, now)
-        for s in suppress:
-            self._add_suppression(tx, request, s, now)
-        for s in unsuppress:
-            key = t.suppression(s.identifier_hash, s.entry)
-            tx.add(
-                lambda tw, key=key: tw.delete(key),  # type: ignore[misc]
-                lambda: ConflictError("suppression"),
-            )
+        self._change_suppressions(tx, suppress, unsuppress, now, request.request_id)
         if to.is_terminal:
             lock = t.customers(request.customer_id, open_request_key(request.type.value))
             tx.add(
@@ -516,12 +511,7 @@ class Transitions:
                 lambda tw: tw.save(used, condition=t.customers.updated_at == used_token.version),
                 lambda: ConflictError("this confirmation token has already been used"),
             )
-        for s in suppress:
-            item = suppression_item(t.suppression, s, change.at, change.change_id)
-            tx.add(lambda tw, item=item: tw.save(item), lambda: ConflictError("suppression"))
-        for s in unsuppress:
-            key = t.suppression(s.identifier_hash, s.entry)
-            tx.add(lambda tw, key=key: tw.delete(key), lambda: ConflictError("suppression"))
+        self._change_suppressions(tx, suppress, unsuppress, change.at, change.change_id)
         self._add_audit(
             tx,
             None,
@@ -550,11 +540,25 @@ class Transitions:
             lambda: ConflictError("the customer has been forgotten already"),
         )
 
-    def _add_suppression(
-        self, tx: _Transaction, request: PrivacyRequest, s: Suppression, now: str
+    def _change_suppressions(
+        self,
+        tx: _Transaction,
+        suppress: Iterable[Suppression],
+        unsuppress: Iterable[Suppression],
+        at: str,
+        cause_id: str,
     ) -> None:
-        item = suppression_item(self._t.suppression, s, now, request.request_id)
-        tx.add(lambda tw: tw.save(item), lambda: ConflictError("suppression"))
+        """Index entries added and lifted inside the change's transaction."""
+        for s in suppress:
+            tx.add(
+                partial(_save, suppression_item(self._t.suppression, s, at, cause_id)),
+                lambda: ConflictError("suppression"),
+            )
+        for s in unsuppress:
+            tx.add(
+                partial(_delete, self._t.suppression(s.identifier_hash, s.entry)),
+                lambda: ConflictError("suppression"),
+            )
 
     def _add_audit(
         self,
@@ -612,3 +616,11 @@ def _outcome(status: RequestStatus) -> str:
 
 def _history(entry: HistoryEntry) -> HistoryEntryAttribute:
     return HistoryEntryAttribute(status=entry.status.value, at=entry.at, actor=entry.actor)
+
+
+def _save(item: Model, tw: TransactWrite) -> None:
+    tw.save(item)
+
+
+def _delete(item: Model, tw: TransactWrite) -> None:
+    tw.delete(item)
