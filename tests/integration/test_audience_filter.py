@@ -12,7 +12,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 
 from privacyctl.client import ApiError
-from tests.integration.conftest import demo_record, run_request
+from tests.integration.conftest import run_request, seed_unique_person
 
 HEADER = b"customer_id,email,phone,first_name,city,points\n"
 COLUMNS = {"customerId": "customer_id", "email": "email", "phone": "phone"}
@@ -23,15 +23,10 @@ def person(stack):
     """A fresh customer with an e-mail and phone nobody else has."""
 
     def make() -> dict[str, str]:
-        tag = uuid.uuid4().hex[:10]
-        digits = str(int(tag, 16))[-6:].rjust(6, "0")
-        record = demo_record("C-1002")
-        record["customerId"] = f"T-{tag}"
-        record["profile"]["email"] = f"{tag}@example.com"
-        record["profile"]["phone"] = f"+44 20 79{digits[:2]} {digits[2:]}"
-        record["relations"] = []
-        stack.seed([record])
-        return {"id": record["customerId"], "email": f"{tag}@example.com", "phone": digits}
+        record = seed_unique_person(stack)
+        profile = record["profile"]
+        digits = profile["phone"].replace(" ", "")[-6:]
+        return {"id": record["customerId"], "email": profile["email"], "phone": digits}
 
     return make
 

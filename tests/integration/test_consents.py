@@ -18,9 +18,9 @@ from tests.integration.conftest import (
     audit_entries,
     count_items,
     customer_items,
-    demo_record,
     personal_values,
     run_request,
+    seed_unique_person,
     suppression_entries,
 )
 from tests.integration.test_audience_filter import _drop, _get
@@ -31,15 +31,7 @@ def person(stack):
     """A fresh customer whose e-mail and phone nobody else has (suppression is per identifier)."""
 
     def make() -> dict[str, Any]:
-        tag = uuid.uuid4().hex[:10]
-        digits = str(int(tag, 16))[-6:].rjust(6, "0")
-        record = demo_record("C-1002")
-        record["customerId"] = f"T-{tag}"
-        record["profile"]["email"] = f"{tag}@example.com"
-        record["profile"]["phone"] = f"+44 20 79{digits[:2]} {digits[2:]}"
-        record["relations"] = []
-        stack.seed([record])
-        return record
+        return seed_unique_person(stack)
 
     return make
 
