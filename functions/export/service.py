@@ -15,10 +15,9 @@ from functions.shared.domain import (
     PrivacyStatus,
     RequestStatus,
     RequestType,
-    ensure_request_allowed,
     utc_now,
 )
-from functions.shared.errors import ConflictError, CustomerNotFoundError
+from functions.shared.errors import CustomerNotFoundError
 from functions.shared.observability import logger
 from functions.shared.repositories.exports import ExportFiles
 from functions.shared.services.status_change import (
@@ -26,6 +25,7 @@ from functions.shared.services.status_change import (
     ApplyOutcome,
     reject,
     request_to_apply,
+    status_if_still_allowed,
 )
 from functions.shared.wiring import Dependencies
 
@@ -40,11 +40,7 @@ def export_customer_data(request_id: str, deps: Dependencies) -> ApplyOutcome:
         return ApplyOutcome.APPLIED
 
     if not request.result:
-        try:
-            status = repos.customers.privacy_status(request.customer_id)
-            ensure_request_allowed(RequestType.EXPORT, status)
-        except (ConflictError, CustomerNotFoundError) as exc:
-            reject(deps, request_id, str(exc))
+        if status_if_still_allowed(request, deps) is None:
             return ApplyOutcome.REJECTED
         produced = write_export(request_id, request.customer_id, deps)
         if not _still_known(request.customer_id, deps):

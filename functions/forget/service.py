@@ -14,16 +14,15 @@ from functions.shared.domain import (
     PrivacyStatus,
     RequestStatus,
     RequestType,
-    ensure_request_allowed,
     pseudonym,
 )
-from functions.shared.errors import ConflictError, CustomerNotFoundError
+from functions.shared.errors import CustomerNotFoundError
 from functions.shared.observability import logger
 from functions.shared.services.status_change import (
     WORKFLOW_ACTOR,
     ApplyOutcome,
-    reject,
     request_to_apply,
+    status_if_still_allowed,
     suppressions_for,
 )
 from functions.shared.wiring import Dependencies
@@ -39,11 +38,7 @@ def forget_customer(request_id: str, deps: Dependencies) -> ApplyOutcome:
 
     plan = (request.result or {}).get("erasure")
     if plan is None:
-        try:
-            status = repos.customers.privacy_status(request.customer_id)
-            ensure_request_allowed(RequestType.FORGET, status)
-        except (ConflictError, CustomerNotFoundError) as exc:
-            reject(deps, request_id, str(exc))
+        if status_if_still_allowed(request, deps) is None:
             return ApplyOutcome.REJECTED
         request = repos.requests.save_erasure_plan(request_id, _plan(request, deps))
         plan = request.result["erasure"]

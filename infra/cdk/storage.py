@@ -64,25 +64,13 @@ class Storage(Construct):
             "exports",
             prefix,
             key,
-            [
-                s3.LifecycleRule(
-                    expiration=Duration.days(export_retention_days),
-                    noncurrent_version_expiration=Duration.days(1),
-                    abort_incomplete_multipart_upload_after=Duration.days(1),
-                )
-            ],
+            [_expiring_after(export_retention_days)],
         )
         self._bucket(
             "audiences",
             prefix,
             key,
-            [
-                s3.LifecycleRule(
-                    expiration=Duration.days(audience_retention_days),
-                    noncurrent_version_expiration=Duration.days(1),
-                    abort_incomplete_multipart_upload_after=Duration.days(1),
-                )
-            ],
+            [_expiring_after(audience_retention_days)],
         )
 
         # Each digest is locked in COMPLIANCE mode by the digest function itself (its retention
@@ -149,3 +137,12 @@ class Storage(Construct):
         )
         # S3 checks that it may invoke the function when the configuration is set.
         bucket.add_dependency(permission)
+
+
+def _expiring_after(days: int) -> s3.LifecycleRule:
+    """Objects go `days` after they are written, older versions and unfinished uploads a day on."""
+    return s3.LifecycleRule(
+        expiration=Duration.days(days),
+        noncurrent_version_expiration=Duration.days(1),
+        abort_incomplete_multipart_upload_after=Duration.days(1),
+    )

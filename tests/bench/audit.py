@@ -32,16 +32,14 @@ from functions.shared.identifiers import KeyedHasher
 from functions.shared.models import (
     AuditChainItem,
     AuditEntryItem,
-    CustomerItem,
-    PrivacyRequestItem,
-    SuppressionItem,
-    bind,
 )
+from functions.shared.repositories import tables_for
 from functions.shared.repositories.audit import AuditRepository
 from functions.shared.repositories.audit_chain import CHAIN_ID, AuditChain
 from functions.shared.repositories.requests import to_domain
 from functions.shared.repositories.transitions import Tables, Transitions
 from functions.shared.services.audit_trail import verify_trail
+from functions.shared.settings import TableSettings
 from infra.local.stack import LocalStack
 
 APPENDS_PER_RUN = 400
@@ -78,12 +76,14 @@ class Run:
 
 def _tables() -> Tables:
     suffix = uuid.uuid4().hex[:8]
-    tables = Tables(
-        customers=bind(CustomerItem, f"bench-customers-{suffix}"),
-        requests=bind(PrivacyRequestItem, f"bench-requests-{suffix}"),
-        audit=bind(AuditEntryItem, f"bench-audit-{suffix}"),
-        suppression=bind(SuppressionItem, f"bench-suppression-{suffix}"),
-        audit_chain=bind(AuditChainItem, f"bench-audit-chain-{suffix}"),
+    tables = tables_for(
+        TableSettings(
+            customers_table=f"bench-customers-{suffix}",
+            requests_table=f"bench-requests-{suffix}",
+            audit_table=f"bench-audit-{suffix}",
+            suppression_table=f"bench-suppression-{suffix}",
+            audit_chain_table=f"bench-audit-chain-{suffix}",
+        )
     )
     for model in (tables.requests, tables.audit, tables.audit_chain):
         model.create_table(wait=True)

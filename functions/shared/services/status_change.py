@@ -76,6 +76,18 @@ def request_to_apply(
     return request
 
 
+def status_if_still_allowed(request: PrivacyRequest, deps: Dependencies) -> PrivacyStatus | None:
+    """The customer's status, re-checked at apply time (it may have changed since the request
+    was confirmed); None when the request can no longer succeed: it then ends REJECTED."""
+    try:
+        status = deps.repos.customers.privacy_status(request.customer_id)
+        ensure_request_allowed(request.type, status)
+    except (ConflictError, CustomerNotFoundError) as exc:
+        reject(deps, request.request_id, str(exc))
+        return None
+    return status
+
+
 def apply_status_change(
     request_id: str, request_type: RequestType, deps: Dependencies
 ) -> ApplyOutcome:
@@ -85,11 +97,8 @@ def apply_status_change(
     request = request_to_apply(request_id, request_type, deps)
     if request is None:
         return ApplyOutcome.APPLIED
-    try:
-        current = repos.customers.privacy_status(request.customer_id)
-        ensure_request_allowed(request_type, current)
-    except (ConflictError, CustomerNotFoundError) as exc:
-        reject(deps, request_id, str(exc))
+    current = status_if_still_allowed(request, deps)
+    if current is None:
         return ApplyOutcome.REJECTED
 
     target = target_privacy_status(request_type)
