@@ -106,6 +106,42 @@ class KeyedHasher:
 
         return digest
 
+    def bytes_digester(self, kind: IdentifierKind) -> Callable[[bytes], bytes | None]:
+        """`digester` for a value as the UTF-8 bytes a file holds, None for a blank value (no
+        identifier at all). An ASCII e-mail or customer id is normalised without decoding it
+        (bytes.lower and a strip of ASCII_SPACE do to ASCII what str.lower and str.strip do);
+        everything else is decoded and takes `digester`. Raises UnicodeDecodeError for bytes
+        that are not UTF-8, ValidationError as `digester` does."""
+        by_text = self.digester(kind)
+
+        def by_decoding(value: bytes) -> bytes | None:
+            text = value.decode()
+            return None if not text or text.isspace() else by_text(text)
+
+        if kind is IdentifierKind.PHONE:
+            return by_decoding
+        inner, outer = _keyed_pads(self._key)
+        inner.update(f"{kind.value}:".encode())  # every message starts so: absorb it once
+        lower = kind is IdentifierKind.EMAIL
+
+        def digest(value: bytes) -> bytes | None:
+            if not value.isascii():
+                return by_decoding(value)
+            value = value.strip(ASCII_SPACE)
+            if not value:
+                return None
+            i = inner.copy()
+            i.update(value.lower() if lower else value)
+            o = outer.copy()
+            o.update(i.digest())
+            return o.digest()
+
+        return digest
+
+
+# The ASCII characters str.strip() removes (bytes.strip() alone would keep \x1c-\x1f).
+ASCII_SPACE = bytes(c for c in range(128) if chr(c).isspace())
+
 
 def _keyed_pads(key: bytes) -> tuple[Any, Any]:
     """HMAC (RFC 2104) with SHA-256: H((K ^ opad) || H((K ^ ipad) || m)), K padded to 64 bytes."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import random
 from pathlib import Path
 
 import pytest
 
+from functions.audience_filter import engine
 from functions.audience_filter import parts as parts_module
 from functions.audience_filter.engine import MissingColumnsError, Screener, Screening
 from functions.audience_filter.parts import plan_parts, screen_file
@@ -175,3 +177,60 @@ def test_forked_workers_give_the_same_output(tmp_path, monkeypatch):
         tmp_path, data, {EMAIL: "email"}, workers=1
     )
     assert forked == [2]
+
+
+FIELDS = [
+    b"ceased@example.com",
+    b" CEASED@Example.COM\t",
+    b"\x1cgone@example.com",
+    b"GONE@EXAMPLE.COM\r",
+    b"kept@example.com",
+    b"",
+    b"   ",
+    b"\xc2\xa0",
+    b"jos\xc3\xa9@example.com",
+    b"\xff@example.com",
+    b"+44 20 7946 0102",
+    b"020 7946 0102",
+    b"12",
+    b"C-9",
+    b" C-10",
+    b"x,y",
+]
+
+
+def _fuzzed_file(seed: int, rows: int) -> bytes:
+    """Lines of every kind the fast path must treat as the line-by-line path does: blank, CRLF,
+    wrong widths, odd bytes, invalid phones, padded identifiers, no final newline."""
+    pick = random.Random(seed).choice
+    lines = [b"email,phone,cid,note"]
+    for _ in range(rows):
+        line = b",".join(pick(FIELDS) for _ in range(4))
+        lines.append(pick([line, line, line, line + b"\r", b"", b"\r", b" "]))
+    return b"\n".join(lines) + pick([b"\n", b""])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_block_path_screens_as_the_line_by_line_path(tmp_path, monkeypatch, seed):
+    """Blocks without a quote take the fast path; the same bytes forced through the general
+    path must give the same output and the same report, whatever the block size."""
+    data = _fuzzed_file(seed, 400)
+    columns = {EMAIL: "email", PHONE: "phone", CUSTOMER: "cid"}
+    monkeypatch.setattr(engine, "BLOCK_BYTES", random.Random(seed).choice([7, 100, 1 << 20]))
+    fast = screen(tmp_path, data, columns)
+
+    def line_by_line(self, block, out, header, first_line, counts):
+        lines = iter(io.BytesIO(block))
+        return self._screen_lines(lines, lines, out, header, first_line, counts)
+
+    monkeypatch.setattr(Screener, "_screen_block", line_by_line)
+    assert fast == screen(tmp_path, data, columns)
+    assert fast[1]["malformed"]["rows"] and fast[1]["dropped"] and fast[1]["rowsOut"]
+
+
+def test_quoted_records_may_run_across_blocks(tmp_path, monkeypatch):
+    data = _mixed_file(300)
+    whole = screen(tmp_path, data, {EMAIL: "email"})
+    monkeypatch.setattr(engine, "BLOCK_BYTES", 10)
+    assert screen(tmp_path, data, {EMAIL: "email"}) == whole
+    assert whole[1]["dropped"] == {"CEASED": 43}
