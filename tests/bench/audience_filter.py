@@ -78,16 +78,28 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the forked workers): what a
+    contestant costs whatever else the machine is doing."""
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def byte_copy(source: Path, target: Path) -> float:
     return _timed(lambda: shutil.copyfile(source, target))
 
 
-def csv_copy(source: Path, target: Path) -> float:
+def csv_copy(source: Path, target: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of a plain Python csv read-and-write."""
+    cpu = _cpu_seconds()
+
     def run() -> None:
         with source.open(newline="") as f, target.open("w", newline="") as out:
             csv.writer(out).writerows(csv.reader(f))
 
-    return _timed(run)
+    return _timed(run), _cpu_seconds() - cpu
 
 
 def _child(kind: str, source: str, target: str, workers: str) -> None:
@@ -100,9 +112,10 @@ def _child(kind: str, source: str, target: str, workers: str) -> None:
         screening = Screening(((IdentifierKind.EMAIL, "email"),), Format.CSV)
         screener = Screener(screening, index, hasher)
         with open(target, "wb") as out:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _cpu_seconds()
             counts = screen_file(screener, Path(source), out, int(workers))
             result["seconds"] = time.perf_counter() - start
+            result["cpu"] = _cpu_seconds() - cpu
         result["rowsOut"], result["dropped"] = counts.rows_out, dict(counts.dropped)
     else:
         result["seconds"] = _duckdb(Path(source), Path(target), index)
@@ -176,26 +189,35 @@ def _measure(repository: SuppressionRepository) -> None:
             out = Path(tmp) / "out.csv"
             shutil.copyfile(source, out)  # warms the page cache for every contestant alike
             copy = byte_copy(source, out)
-            python_csv = csv_copy(source, out)
+            python_csv, python_csv_cpu = csv_copy(source, out)
             parallel = _in_child("filter", source, out, workers)
             single = _in_child("filter", source, out, 1)
             duck = _in_child("duckdb", source, out)
         naive = naive_per_row_seconds * rows
         filt = parallel["seconds"]
         peaks[rows] = parallel["peakMiB"]
-        print(f"  {rows:>10,} rows, {size_mib:,.0f} MiB")
+        load = os.getloadavg()[0]
+        print(f"  {rows:>10,} rows, {size_mib:,.0f} MiB (load average {load:.1f} before)")
         print(f"    1. raw byte copy                      {copy:8.2f} s")
-        print(f"    2. python csv read+write              {python_csv:8.2f} s")
+        print(
+            f"    2. python csv read+write              {python_csv:8.2f} s"
+            f"   cpu {python_csv_cpu:.2f} s"
+        )
         print(
             f"    3. filter ({workers} workers)                 {filt:8.2f} s"
+            f"   cpu {parallel['cpu']:.2f} s"
             f"   rows out {parallel['rowsOut']:,}, dropped {parallel['dropped']}"
         )
-        print(f"       filter (1 worker)                  {single['seconds']:8.2f} s")
+        print(
+            f"       filter (1 worker)                  {single['seconds']:8.2f} s"
+            f"   cpu {single['cpu']:.2f} s"
+        )
         print(f"    4. naive per-row DynamoDB lookup      {naive:8.0f} s  (extrapolated)")
         if duck["seconds"] is not None:
             print(f"       duckdb anti-join (not chosen)      {duck['seconds']:8.2f} s")
         print(f"    filter / byte copy                    {filt / copy:8.2f}")
         print(f"    filter / python csv copy              {filt / python_csv:8.2f}")
+        print(f"    filter (1 worker) / csv copy, cpu     {single['cpu'] / python_csv_cpu:8.2f}")
         print(f"    per-row lookups / filter              {naive / filt:8.0f}x")
         print(
             f"    peak memory: filter {parallel['peakMiB']:.0f} MiB (largest process),"
