@@ -18,9 +18,10 @@ def pack(index: Mapping[bytes, str]) -> bytes:
         if len(digest) != DIGEST_BYTES:
             raise ValueError("every digest of the index is a raw HMAC-SHA256")
         groups.setdefault(reason, []).append(digest)
-    blocks = [[reason, len(digests)] for reason, digests in sorted(groups.items())]
+    reasons = sorted(groups)
+    blocks = [[reason, len(groups[reason])] for reason in reasons]
     head = json.dumps({"digestBytes": DIGEST_BYTES, "blocks": blocks}).encode()
-    return b"\n".join([head, b"".join(b"".join(groups[reason]) for reason, _ in blocks)])
+    return b"\n".join([head, b"".join(b"".join(groups[reason]) for reason in reasons)])
 
 
 def unpack(blob: bytes) -> dict[bytes, str]:
