@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from functions.shared.settings import (
     ApiSettings,
+    AudienceCombineSettings,
     AudienceFilterSettings,
+    AudienceSplitSettings,
     AuditDigestSettings,
     CompletionSettings,
     DeadlineCheckSettings,
@@ -26,6 +28,8 @@ class FunctionSpec:
     placeholder: str | None = None
     # An EventBridge Scheduler expression for functions that run on a schedule, not on demand.
     schedule: str | None = None
+    # The audience split state machine's placeholder for this function's ARN, if it calls it.
+    split_placeholder: str | None = None
 
     def environment(self, values: dict[str, str]) -> dict[str, str]:
         """The function's environment: exactly the variables its settings model reads."""
@@ -72,5 +76,24 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "functions.audience_filter.handler.handler",
         AudienceFilterSettings,
         schedule="rate(1 hour)",
+    ),
+    # The audience split state machine's steps, for files beyond one invocation.
+    FunctionSpec(
+        "AudiencePlan",
+        "functions.audience_filter.split_handler.plan",
+        AudienceSplitSettings,
+        split_placeholder="AudiencePlanFunctionArn",
+    ),
+    FunctionSpec(
+        "AudienceScreenPart",
+        "functions.audience_filter.split_handler.screen_part",
+        AudienceSplitSettings,
+        split_placeholder="AudienceScreenPartFunctionArn",
+    ),
+    FunctionSpec(
+        "AudienceCombine",
+        "functions.audience_filter.split_handler.combine",
+        AudienceCombineSettings,
+        split_placeholder="AudienceCombineFunctionArn",
     ),
 )

@@ -24,6 +24,7 @@ from functions.shared.errors import DomainError
 from functions.shared.keys import load_hasher
 from functions.shared.models import SuppressionItem, bind
 from functions.shared.observability import logger
+from functions.shared.repositories.audience_splits import SplitExecutions
 from functions.shared.repositories.audiences import AudienceFiles
 from functions.shared.repositories.suppression import SuppressionRepository
 from functions.shared.settings import AudienceFilterSettings
@@ -37,6 +38,11 @@ def _dependencies() -> FilterDependencies:
         hasher=load_hasher(settings),
         suppression=SuppressionRepository(bind(SuppressionItem, settings.suppression_table)),
         files=AudienceFiles(settings.audiences_bucket),
+        splits=(
+            SplitExecutions(arn) if (arn := settings.audience_split_state_machine_arn) else None
+        ),
+        split_threshold_bytes=settings.split_threshold_bytes,
+        split_max_concurrency=settings.split_max_concurrency,
     )
 
 

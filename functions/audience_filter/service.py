@@ -1,5 +1,7 @@
 """Running one screening job: snapshot the suppression index, screen the file, write the clean
-file and its report. Nothing is written to the destination unless the whole file was screened."""
+file and its report. Nothing is written to the destination unless the whole file was screened.
+Files beyond one invocation are handed to the split state machine (functions/audience_filter/
+split.py), which finishes the same job record with the same report."""
 
 from __future__ import annotations
 
@@ -10,13 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from functions.audience_filter.engine import Screener, Screening
+from functions.audience_filter.engine import Counts, Screener, Screening
 from functions.audience_filter.parts import screen_file
 from functions.shared.audience_jobs import AudienceJob, Format, JobStatus
 from functions.shared.domain import utc_now
-from functions.shared.errors import ValidationError
+from functions.shared.errors import NotFoundError, ValidationError
 from functions.shared.identifiers import KeyedHasher
 from functions.shared.observability import logger
+from functions.shared.repositories.audience_splits import SplitExecutions
 from functions.shared.repositories.audiences import AudienceFiles
 from functions.shared.repositories.suppression import SuppressionRepository
 from functions.shared.suppression_reasons import screening_reasons
@@ -25,30 +28,79 @@ GZIP_MAGIC = b"\x1f\x8b"
 CONTENT_TYPES = {Format.CSV: "text/csv", Format.JSONL: "application/x-ndjson"}
 
 
+# Above this a file goes to the split state machine (README, "Audience filter"): one invocation
+# screens up to about 3 GB within its 15 minutes and 10 GB of /tmp.
+SPLIT_THRESHOLD_BYTES = 3_000_000_000
+# A gzip source is judged by what it holds: CSV compresses about four to one.
+GZIP_EXPANSION = 4
+TERMINAL = {JobStatus.SUCCEEDED, JobStatus.FAILED}
+
+
 @dataclass(frozen=True)
 class FilterDependencies:
     hasher: KeyedHasher
     suppression: SuppressionRepository
     files: AudienceFiles
+    # Without it every file is screened in place.
+    splits: SplitExecutions | None = None
+    split_threshold_bytes: int = SPLIT_THRESHOLD_BYTES
+    split_max_concurrency: int = 100
 
 
 def screen_audience(job: AudienceJob, deps: FilterDependencies) -> dict[str, Any]:
-    """Answers the job record. A job that already ended is answered, not run again."""
+    """Answers the job record. A job that already ended is answered, not run again; a job handed
+    to the split state machine is answered as it stands (its execution finishes it)."""
     earlier = deps.files.job(job.job_id)
-    if earlier and earlier["status"] in {JobStatus.SUCCEEDED, JobStatus.FAILED}:
+    if earlier and earlier["status"] in TERMINAL:
         return earlier
-    record: dict[str, Any] = {**job.to_dict(), "status": JobStatus.RUNNING, "startedAt": utc_now()}
+    if earlier and earlier.get("execution") and deps.splits:
+        _hand_over(job, deps.splits, deps)
+        return earlier
+    record = started(job)
+    if deps.splits and _too_large(job, deps):
+        record["execution"] = job.job_id
+        deps.files.save_job(record)
+        _hand_over(job, deps.splits, deps)
+        logger.info("audience job split", extra={"jobId": job.job_id})
+        return record
     deps.files.save_job(record)
     try:
         result = _run(job, deps)
     except ValidationError as exc:
         logger.info("screening job failed", extra={"jobId": job.job_id, "code": exc.code})
-        failed = {"status": JobStatus.FAILED, "error": {"code": exc.code, "message": str(exc)}}
-        record.update(failed, completedAt=utc_now())
+        record = failed(record, exc.code, str(exc))
     else:
-        record.update(result, status=JobStatus.SUCCEEDED, completedAt=utc_now())
+        record = succeeded(record, result)
     deps.files.save_job(record)
     return record
+
+
+def started(job: AudienceJob) -> dict[str, Any]:
+    """The job record of a job that starts now."""
+    return {**job.to_dict(), "status": JobStatus.RUNNING, "startedAt": utc_now()}
+
+
+def succeeded(record: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    return {**record, **result, "status": JobStatus.SUCCEEDED, "completedAt": utc_now()}
+
+
+def failed(record: dict[str, Any], code: str, message: str) -> dict[str, Any]:
+    error = {"code": code, "message": message}
+    return {**record, "status": JobStatus.FAILED, "error": error, "completedAt": utc_now()}
+
+
+def _too_large(job: AudienceJob, deps: FilterDependencies) -> bool:
+    try:
+        size = deps.files.describe(job.source).size
+    except NotFoundError:
+        return False  # screening in place reports the missing file
+    if job.source.key.lower().endswith(".gz"):
+        size *= GZIP_EXPANSION
+    return size > deps.split_threshold_bytes
+
+
+def _hand_over(job: AudienceJob, splits: SplitExecutions, deps: FilterDependencies) -> None:
+    splits.start(job.job_id, {"job": job.to_dict(), "maxConcurrency": deps.split_max_concurrency})
 
 
 def _run(job: AudienceJob, deps: FilterDependencies) -> dict[str, Any]:
@@ -59,22 +111,29 @@ def _run(job: AudienceJob, deps: FilterDependencies) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="audience-") as tmp:
         source, clean = Path(tmp) / "source", Path(tmp) / "clean"
         deps.files.download(job.source, source)
-        source = _decompressed(source)
+        source = decompressed(source)
         compress = job.destination.key.endswith(".gz")
         with clean.open("wb") as raw_out:
             out: Any = gzip.GzipFile(fileobj=raw_out, mode="wb", mtime=0) if compress else raw_out
             with out:
                 counts = screen_file(screener, source, out)
         deps.files.upload(clean, job.destination, CONTENT_TYPES[job.format])
+    return publish_report(job, snapshot_at, len(index), counts, deps.files)
+
+
+def publish_report(
+    job: AudienceJob, snapshot_at: str, considered: int, counts: Counts, files: AudienceFiles
+) -> dict[str, Any]:
+    """Writes the job's JSON report beside the clean file; answers it for the job record."""
     report = {
         "jobId": job.job_id,
         "destination": job.destination.uri,
         "topic": job.topic,
         "indexSnapshotAt": snapshot_at,
-        "suppressedHashesConsidered": len(index),
+        "suppressedHashesConsidered": considered,
         **counts.as_report(),
     }
-    deps.files.put_json(job.report, report)
+    files.put_json(job.report, report)
     logger.info(
         "audience screened",
         extra={"jobId": job.job_id, "rowsIn": counts.rows_in, "rowsOut": counts.rows_out},
@@ -82,7 +141,7 @@ def _run(job: AudienceJob, deps: FilterDependencies) -> dict[str, Any]:
     return {**report, "report": job.report.uri}
 
 
-def _decompressed(path: Path) -> Path:
+def decompressed(path: Path) -> Path:
     with path.open("rb") as f:
         if f.read(2) != GZIP_MAGIC:
             return path

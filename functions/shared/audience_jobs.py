@@ -16,6 +16,8 @@ from functions.shared.suppression_reasons import validate_topic
 INCOMING = "incoming/"
 CLEAN = "clean/"
 JOBS = "jobs/"
+# The split path's working objects: index snapshot, decompressed source, screened parts, counts.
+WORK = "work/"
 # Where audience files may come from: dropped for the filter, uploaded by privacyctl, or left by
 # a scheduled export. Fixed prefixes keep each role's S3 access to named key prefixes.
 SOURCE_PREFIXES = (INCOMING, "requests/", "exports/")

@@ -103,3 +103,23 @@ class AudienceFilterSettings(HashingSettings):
     scheduled_prefixes: str = ""
     # Identifier columns of files dropped under incoming/ without object metadata naming them.
     default_identifier_columns: str = '{"customerId": "customer_id", "email": "email"}'
+    # Files above the threshold go to the split state machine, when there is one (README,
+    # "Audience filter"); it screens up to this many parts at once.
+    audience_split_state_machine_arn: str | None = None
+    split_threshold_bytes: int = 3_000_000_000
+    split_max_concurrency: int = 100
+
+
+class AudienceSplitSettings(HashingSettings):
+    """The split path's plan and part steps: the index snapshot, the file, the screening."""
+
+    suppression_table: str
+    audiences_bucket: str
+    # About how large each part is (the plan cuts on record boundaries).
+    split_part_bytes: int = 1_000_000_000
+
+
+class AudienceCombineSettings(Settings):
+    """The split path's last step joins files and writes records: no table, no key."""
+
+    audiences_bucket: str

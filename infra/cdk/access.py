@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from functions.shared.audience_jobs import CLEAN, JOBS, SOURCE_PREFIXES
+from functions.shared.audience_jobs import CLEAN, JOBS, SOURCE_PREFIXES, WORK
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class Access:
     notified_by: str | None = None
     # Functions it invokes asynchronously (by FunctionSpec name).
     invokes: tuple[str, ...] = ()
+    # StartExecution on the audience split state machine (files beyond one invocation).
+    starts_audience_split: bool = False
 
 
 def _read(table: str, *extra: str) -> TableAccess:
@@ -240,6 +242,8 @@ ACCESS: dict[str, Access] = {
             BucketAccess("audiences", JOBS, ("GetObject", "PutObject")),
         ),
         notified_by="audiences/incoming/",
+        # Files above SPLIT_THRESHOLD_BYTES are handed to the split state machine instead.
+        starts_audience_split=True,
     ),
     # Closes the request (COMPLETED, EXPIRED, FAILED), announces a completion and, for FORGET,
     # pseudonymises the request itself.
@@ -252,5 +256,32 @@ ACCESS: dict[str, Access] = {
             *_CHAIN,
         ),
         put_events=True,
+    ),
+    # The audience split path (infra/statemachine/audience_split.asl.json). Plan: the index
+    # snapshot (bulk scan, hash and reason only) and the part list; reads the source, writes the
+    # snapshot and a gzip source's plain copy under work/.
+    "AudiencePlan": Access(
+        tables=(TableAccess("suppression", ("Scan",)),),
+        buckets=(
+            *(BucketAccess("audiences", p, ("GetObject",)) for p in SOURCE_PREFIXES),
+            BucketAccess("audiences", WORK, ("GetObject", "PutObject", "AbortMultipartUpload")),
+        ),
+    ),
+    # One part: its byte range of the source (or the plain copy), the snapshot; writes its
+    # screened bytes and counts under work/. No table: the snapshot is its view of the index.
+    "AudienceScreenPart": Access(
+        buckets=(
+            *(BucketAccess("audiences", p, ("GetObject",)) for p in SOURCE_PREFIXES),
+            BucketAccess("audiences", WORK, ("GetObject", "PutObject", "AbortMultipartUpload")),
+        ),
+    ),
+    # Joins the parts into the clean file (a multipart upload, copied from work/, aborted on
+    # failure), writes the report beside it and finishes the job record.
+    "AudienceCombine": Access(
+        buckets=(
+            BucketAccess("audiences", WORK, ("GetObject",)),
+            BucketAccess("audiences", CLEAN, ("PutObject", "AbortMultipartUpload")),
+            BucketAccess("audiences", JOBS, ("GetObject", "PutObject")),
+        ),
     ),
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy, Size
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -23,6 +23,7 @@ from infra.cdk.assets import (
     dependencies_layer_code,
     function_code,
 )
+from infra.cdk.audience_split import AudienceSplit
 from infra.cdk.nag import acknowledge
 from infra.cdk.security import Security
 from infra.cdk.storage import Storage
@@ -34,6 +35,12 @@ _WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"}
 # API Gateway gives up after 29 s; the API answers well before.
 _TIMEOUTS = {API.name: Duration.seconds(25)}
 _DEFAULT_TIMEOUT = Duration.minutes(5)
+# The audience split steps: a part of about 1 GB in one invocation, the snapshot in memory, the
+# plan reads the whole (decompressed) file once (README, "Audience filter").
+_SPLIT_STEPS = ("AudiencePlan", "AudienceScreenPart", "AudienceCombine")
+_TIMEOUTS |= {name: Duration.minutes(15) for name in _SPLIT_STEPS}
+_MEMORY_MB = {"AudiencePlan": 3008, "AudienceScreenPart": 3008}
+_TMP_GIB = {"AudiencePlan": 10, "AudienceScreenPart": 4}
 _TRANSACTION_ONLY = {"StringEquals": {"dynamodb:EnclosingOperation": "TransactWriteItems"}}
 
 
@@ -186,7 +193,10 @@ class Functions(Construct):
                 layers=[self.layer],
                 role=role,
                 log_group=log_group,
-                memory_size=512,
+                memory_size=_MEMORY_MB.get(spec.name, 512),
+                ephemeral_storage_size=(
+                    Size.gibibytes(_TMP_GIB[spec.name]) if spec.name in _TMP_GIB else None
+                ),
                 timeout=_TIMEOUTS.get(spec.name, _DEFAULT_TIMEOUT),
                 environment=spec.environment(dict(environment)),
                 dead_letter_queue=dead_letters,
@@ -268,6 +278,16 @@ class Functions(Construct):
             if access.put_events:
                 role.add_to_policy(
                     iam.PolicyStatement(actions=["events:PutEvents"], resources=[bus.event_bus_arn])
+                )
+
+    def grant_audience_split(self, split: AudienceSplit) -> None:
+        for name, access in self._accesses.items():
+            if access.starts_audience_split:
+                self.roles[name].add_to_policy(
+                    iam.PolicyStatement(
+                        actions=["states:StartExecution"],
+                        resources=[split.state_machine.state_machine_arn],
+                    )
                 )
 
     def connect_triggers(self, storage: Storage) -> None:

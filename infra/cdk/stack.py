@@ -8,6 +8,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.cdk.api import Api
+from infra.cdk.audience_split import AudienceSplit
 from infra.cdk.config import StackConfig
 from infra.cdk.events import CompletionEvents
 from infra.cdk.lambdas import Functions
@@ -124,6 +125,13 @@ class PrivacyStack(Stack):
             functions=self.functions.functions,
             log_retention=retention,
         )
+        self.audience_split = AudienceSplit(
+            self,
+            "AudienceSplit",
+            prefix=prefix,
+            functions=self.functions.functions,
+            log_retention=retention,
+        )
         self.functions.complete_environment(
             values
             | {
@@ -131,9 +139,13 @@ class PrivacyStack(Stack):
                 "AUDIENCE_FILTER_FUNCTION": self.functions.functions[
                     "AudienceFilter"
                 ].function_name,
+                "AUDIENCE_SPLIT_STATE_MACHINE_ARN": (
+                    self.audience_split.state_machine.state_machine_arn
+                ),
             }
         )
         self.functions.grant_workflow(self.workflow, self.events.bus)
+        self.functions.grant_audience_split(self.audience_split)
         self.functions.connect_triggers(self.storage)
         self.api = Api(
             self,
@@ -163,3 +175,8 @@ class PrivacyStack(Stack):
         CfnOutput(self, "ExportsBucket", value=self.storage.names["exports"])
         CfnOutput(self, "AudiencesBucket", value=self.storage.names["audiences"])
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
+        CfnOutput(
+            self,
+            "AudienceSplitStateMachineArn",
+            value=self.audience_split.state_machine.state_machine_arn,
+        )

@@ -21,7 +21,7 @@ from botocore.config import Config
 from infra.functions import API, FUNCTIONS
 from infra.local import dispatch, isolation
 from infra.local.gateway import LocalGateway
-from infra.state_machine import render
+from infra.state_machine import AUDIENCE_SPLIT_FILE, render
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CUSTOMERS = ROOT / "events" / "demo" / "customers.json"
@@ -35,6 +35,10 @@ class LocalStack:
     moto_port: int = 0
     stage: str = "local"
     confirmation_timeout_seconds: int = 7 * 24 * 3600
+    # Test-sized: files above 4 MiB take the audience split path, in parts of about 1 MiB
+    # (deployed: 3 GB and 1 GB, README "Audience filter").
+    split_threshold_bytes: int = 4 * 1024 * 1024
+    split_part_bytes: int = 1024 * 1024
     env: dict[str, str] = field(default_factory=dict)
     state_machine_arn: str = ""
     function_arns: dict[str, str] = field(default_factory=dict)
@@ -166,6 +170,11 @@ class LocalStack:
         env.update(self._create_audience_resources(prefix))
         self.state_machine_arn = self.create_state_machine(f"{prefix}-privacy-request", role)
         env["STATE_MACHINE_ARN"] = self.state_machine_arn
+        env["AUDIENCE_SPLIT_STATE_MACHINE_ARN"] = self.create_audience_split_state_machine(
+            f"{prefix}-audience-split", role
+        )
+        env["SPLIT_THRESHOLD_BYTES"] = str(self.split_threshold_bytes)
+        env["SPLIT_PART_BYTES"] = str(self.split_part_bytes)
         for spec in FUNCTIONS:
             lam.update_function_configuration(
                 FunctionName=self.function_arns[spec.name],
@@ -273,6 +282,18 @@ class LocalStack:
         role = role_arn or f"arn:aws:iam::{ACCOUNT}:role/privacy-{self.stage}-role"
         response = self.client("stepfunctions").create_state_machine(
             name=name, definition=render(substitutions), roleArn=role
+        )
+        return str(response["stateMachineArn"])
+
+    def create_audience_split_state_machine(self, name: str, role_arn: str) -> str:
+        """The audience split path from its definition file, wired to the local functions."""
+        substitutions = {
+            spec.split_placeholder: self.function_arns[spec.name]
+            for spec in FUNCTIONS
+            if spec.split_placeholder
+        }
+        response = self.client("stepfunctions").create_state_machine(
+            name=name, definition=render(substitutions, AUDIENCE_SPLIT_FILE), roleArn=role_arn
         )
         return str(response["stateMachineArn"])
 

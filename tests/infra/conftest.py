@@ -69,6 +69,11 @@ class Synth:
     def table(self, suffix: str) -> tuple[str, dict[str, Any]]:
         return self.named("AWS::DynamoDB::Table", "TableName", f"{self.prefix}-{suffix}")
 
+    def state_machine(self, suffix: str = "privacy-request") -> tuple[str, dict[str, Any]]:
+        return self.named(
+            "AWS::StepFunctions::StateMachine", "StateMachineName", f"{self.prefix}-{suffix}"
+        )
+
     def asset_dir(self, s3_key: str) -> Path:
         return self.outdir / f"asset.{s3_key.removesuffix('.zip')}"
 

@@ -115,19 +115,23 @@ def test_function_policies_name_their_resources(synth: Synth, spec: Any) -> None
 
 
 def test_workflow_and_event_permissions_go_only_where_used(synth: Synth) -> None:
-    (machine_id,) = synth.of_type("AWS::StepFunctions::StateMachine")
+    machine_id, _ = synth.state_machine()
+    split_id, _ = synth.state_machine("audience-split")
     (bus_id,) = synth.of_type("AWS::Events::EventBus")
     machine_name = synth.resources[machine_id]["Properties"]["StateMachineName"]
     for spec in FUNCTIONS:
         statements = _function_statements(synth, spec.name)
-        start = [s for s in statements if _grants(s, "states:StartExecution")]
+        access = ACCESS[spec.name]
+        starts = [s for s in statements if _grants(s, "states:StartExecution")]
+        start = [s for s in starts if s["Resource"] == {"Ref": machine_id}]
+        start_split = [s for s in starts if s["Resource"] == {"Ref": split_id}]
+        assert len(start) + len(start_split) == len(starts), starts
+        assert bool(start_split) == access.starts_audience_split
         answer = [s for s in statements if _grants(s, "states:SendTaskSuccess")]
         put = [s for s in statements if _grants(s, "events:PutEvents")]
-        access = ACCESS[spec.name]
         assert bool(start) == access.start_execution
         assert bool(answer) == access.answer_tasks
         assert bool(put) == access.put_events
-        assert all(s["Resource"] == {"Ref": machine_id} for s in start)
         assert all(machine_name in json.dumps(s["Resource"]) for s in answer)
         assert all(s["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]} for s in put)
 

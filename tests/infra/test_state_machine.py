@@ -16,7 +16,7 @@ STATELINT_IGNORE = "--ignore=FLOAT"
 
 
 def _state_machine(synth: Synth) -> dict:
-    (machine,) = synth.of_type("AWS::StepFunctions::StateMachine").values()
+    _, machine = synth.state_machine()
     return machine["Properties"]
 
 

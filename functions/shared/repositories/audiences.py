@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from functions.shared.audience_jobs import JOBS, S3Location
 from functions.shared.errors import NotFoundError, ValidationError
+from functions.shared.multipart import is_copy, part_groups
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class StoredObject:
     location: S3Location
     etag: str
     metadata: dict[str, str]
+    size: int = 0
 
 
 class AudienceFiles:
@@ -37,7 +39,7 @@ class AudienceFiles:
             raise
         # Metadata names are case-insensitive HTTP headers: read them lower-cased.
         metadata = {k.lower(): v for k, v in head.get("Metadata", {}).items()}
-        return StoredObject(location, str(head["ETag"]), metadata)
+        return StoredObject(location, str(head["ETag"]), metadata, int(head["ContentLength"]))
 
     def download(self, location: S3Location, path: Path) -> None:
         try:
@@ -59,6 +61,87 @@ class AudienceFiles:
             Body=json.dumps(body, indent=1).encode(),
             ContentType="application/json",
         )
+
+    def download_range(
+        self, location: S3Location, path: Path, start: int, end: int | None, etag: str | None
+    ) -> None:
+        """Bytes [start, end) (to the end when `end` is None) of the object, only as long as it
+        is still the version `etag` names: a file replaced mid-job fails the job."""
+        last = "" if end is None else str(end - 1)
+        if etag:
+            body = self._client.get_object(
+                Bucket=location.bucket,
+                Key=location.key,
+                Range=f"bytes={start}-{last}",
+                IfMatch=etag,
+            )["Body"]
+        else:
+            body = self._client.get_object(
+                Bucket=location.bucket, Key=location.key, Range=f"bytes={start}-{last}"
+            )["Body"]
+        with path.open("wb") as out:
+            for chunk in body.iter_chunks(8 * 1024 * 1024):
+                out.write(chunk)
+
+    def put_bytes(self, location: S3Location, body: bytes) -> None:
+        self._client.put_object(Bucket=location.bucket, Key=location.key, Body=body)
+
+    def get_bytes(self, location: S3Location) -> bytes:
+        try:
+            body = self._client.get_object(Bucket=location.bucket, Key=location.key)["Body"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in {"404", "NoSuchKey"}:
+                raise NotFoundError(f"nothing at {location.uri}") from None
+            raise
+        return bytes(body.read())
+
+    def concatenate(
+        self, sources: list[StoredObject], location: S3Location, content_type: str
+    ) -> None:
+        """One object at `location` holding the sources' bytes in order, or nothing new there:
+        a multipart upload that is completed only when every part is in, aborted otherwise."""
+        groups = part_groups([s.size for s in sources])
+        bucket, key = location.bucket, location.key
+        if not groups:
+            self._client.put_object(Bucket=bucket, Key=key, Body=b"", ContentType=content_type)
+            return
+        upload_id = self._client.create_multipart_upload(
+            Bucket=bucket, Key=key, ContentType=content_type
+        )["UploadId"]
+        try:
+            parts: list[Any] = []
+            for number, group in enumerate(groups, 1):
+                if is_copy(group):
+                    (piece,) = group
+                    source = sources[piece.source].location
+                    etag = self._client.upload_part_copy(
+                        Bucket=bucket,
+                        Key=key,
+                        UploadId=upload_id,
+                        PartNumber=number,
+                        CopySource={"Bucket": source.bucket, "Key": source.key},
+                        CopySourceRange=f"bytes={piece.start}-{piece.end - 1}",
+                    )["CopyPartResult"]["ETag"]
+                else:
+                    body = b"".join(
+                        self._range(sources[p.source].location, p.start, p.end) for p in group
+                    )
+                    etag = self._client.upload_part(
+                        Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
+                    )["ETag"]
+                parts.append({"PartNumber": number, "ETag": etag})
+            self._client.complete_multipart_upload(
+                Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except BaseException:
+            self._client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            raise
+
+    def _range(self, location: S3Location, start: int, end: int) -> bytes:
+        body = self._client.get_object(
+            Bucket=location.bucket, Key=location.key, Range=f"bytes={start}-{end - 1}"
+        )["Body"]
+        return bytes(body.read())
 
     def keys_under(self, prefix: str) -> list[S3Location]:
         paginator = self._client.get_paginator("list_objects_v2")
