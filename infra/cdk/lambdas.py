@@ -39,8 +39,11 @@ _DEFAULT_TIMEOUT = Duration.minutes(5)
 # plan reads the whole (decompressed) file once (README, "Audience filter").
 _SPLIT_STEPS = ("AudiencePlan", "AudienceScreenPart", "AudienceCombine")
 _TIMEOUTS |= {name: Duration.minutes(15) for name in _SPLIT_STEPS}
-_MEMORY_MB = {"AudiencePlan": 3008, "AudienceScreenPart": 3008}
-_TMP_GIB = {"AudiencePlan": 10, "AudienceScreenPart": 4}
+# One invocation screens files up to the split threshold: the most vCPUs (6, by memory) for its
+# workers, the full 15 minutes, and /tmp for the source and the clean copy.
+_TIMEOUTS["AudienceFilter"] = Duration.minutes(15)
+_MEMORY_MB = {"AudiencePlan": 3008, "AudienceScreenPart": 3008, "AudienceFilter": 10240}
+_TMP_GIB = {"AudiencePlan": 10, "AudienceScreenPart": 4, "AudienceFilter": 10}
 _TRANSACTION_ONLY = {"StringEquals": {"dynamodb:EnclosingOperation": "TransactWriteItems"}}
 
 

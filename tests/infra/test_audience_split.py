@@ -85,6 +85,13 @@ def test_the_filter_hands_large_files_to_it(synth: Synth) -> None:
     assert variables["AUDIENCE_SPLIT_STATE_MACHINE_ARN"] == {"Ref": machine_id}
 
 
+def test_one_invocation_has_what_files_below_the_threshold_need(synth: Synth) -> None:
+    """The threshold (README, "Audience filter") assumes the largest invocation Lambda has."""
+    props = synth.function("AudienceFilter")[1]["Properties"]
+    assert props["MemorySize"] == 10240 and props["Timeout"] == 900
+    assert props["EphemeralStorage"] == {"Size": 10240}
+
+
 def test_statelint_passes_on_the_file_and_the_rendered_definition(capsys) -> None:  # type: ignore[no-untyped-def]
     assert statelint([STATELINT_IGNORE, str(AUDIENCE_SPLIT_FILE)]) == 0, capsys.readouterr().out
     rendered = render(
