@@ -83,6 +83,8 @@ class ApiSettings(WorkflowSettings, ExportBucketSettings):
     event_bus_name: str | None = None
     # How long a double opt-in confirmation token stays valid.
     consent_confirmation_seconds: int = 72 * 3600
+    # Re-permission campaigns (optional: without it those routes answer 503).
+    campaign_state_machine_arn: str | None = None
 
 
 class AuditDigestSettings(TableSettings):
@@ -103,3 +105,19 @@ class AudienceFilterSettings(HashingSettings):
     scheduled_prefixes: str = ""
     # Identifier columns of files dropped under incoming/ without object metadata naming them.
     default_identifier_columns: str = '{"customerId": "customer_id", "email": "email"}'
+
+
+class CampaignSettings(WorkflowSettings):
+    """The re-permission campaign's steps. Enrolment announces each customer's confirmation
+    request on the bus; a REVOKE outcome announces the consent change like any other."""
+
+    event_bus_name: str
+
+
+class CampaignApplySettings(CampaignSettings):
+    """The outcome step: a FORGET outcome submits requests to the privacy-request workflow."""
+
+    state_machine_arn: str
+    confirmation_timeout_seconds: int = 7 * 24 * 3600
+    default_jurisdiction: str = DEFAULT_JURISDICTION
+    legal_deadlines: Json[dict[str, str]] = DEFAULT_PERIODS  # type: ignore[assignment]
