@@ -8,6 +8,8 @@ from functions.shared.settings import (
     ApiSettings,
     AudienceFilterSettings,
     AuditDigestSettings,
+    CampaignApplySettings,
+    CampaignSettings,
     CompletionSettings,
     DeadlineCheckSettings,
     ExportSettings,
@@ -72,5 +74,24 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "functions.audience_filter.handler.handler",
         AudienceFilterSettings,
         schedule="rate(1 hour)",
+    ),
+    # The re-permission campaign's steps (infra/statemachine/repermission_campaign.asl.json).
+    FunctionSpec(
+        "CampaignProgress",
+        "functions.repermission.handler.progress",
+        WorkflowSettings,
+        "CampaignProgressFunctionArn",
+    ),
+    FunctionSpec(
+        "CampaignEnrol",
+        "functions.repermission.handler.enrol",
+        CampaignSettings,
+        "CampaignEnrolFunctionArn",
+    ),
+    FunctionSpec(
+        "CampaignApply",
+        "functions.repermission.handler.apply_batch",
+        CampaignApplySettings,
+        "CampaignApplyFunctionArn",
     ),
 )

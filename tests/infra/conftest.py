@@ -66,6 +66,12 @@ class Synth:
     def function(self, spec_name: str) -> tuple[str, dict[str, Any]]:
         return self.named("AWS::Lambda::Function", "FunctionName", f"{self.prefix}-{spec_name}")
 
+    def state_machine(self, name: str = "privacy-request") -> tuple[str, dict[str, Any]]:
+        """One of the stack's state machines: the privacy request's or "repermission-campaign"."""
+        return self.named(
+            "AWS::StepFunctions::StateMachine", "StateMachineName", f"{self.prefix}-{name}"
+        )
+
     def table(self, suffix: str) -> tuple[str, dict[str, Any]]:
         return self.named("AWS::DynamoDB::Table", "TableName", f"{self.prefix}-{suffix}")
 

@@ -115,12 +115,15 @@ def test_function_policies_name_their_resources(synth: Synth, spec: Any) -> None
 
 
 def test_workflow_and_event_permissions_go_only_where_used(synth: Synth) -> None:
-    (machine_id,) = synth.of_type("AWS::StepFunctions::StateMachine")
+    machine_id, _ = synth.state_machine()
     (bus_id,) = synth.of_type("AWS::Events::EventBus")
     machine_name = synth.resources[machine_id]["Properties"]["StateMachineName"]
     for spec in FUNCTIONS:
         statements = _function_statements(synth, spec.name)
-        start = [s for s in statements if _grants(s, "states:StartExecution")]
+        campaigns = {"Ref": synth.state_machine("repermission-campaign")[0]}
+        starts = [s for s in statements if _grants(s, "states:StartExecution")]
+        start = [s for s in starts if s["Resource"] != campaigns]
+        assert bool([s for s in starts if s["Resource"] == campaigns]) == access_of_campaigns(spec)
         answer = [s for s in statements if _grants(s, "states:SendTaskSuccess")]
         put = [s for s in statements if _grants(s, "events:PutEvents")]
         access = ACCESS[spec.name]
@@ -148,3 +151,8 @@ def test_function_reads_the_hmac_key_and_nothing_else_of_ssm(synth: Synth, spec:
     assert json.dumps(ssm[0]["Resource"]).endswith(f':parameter{parameter}"]]}}')
     secrets = [s for s in statements if _grants(s, "secretsmanager:GetSecretValue")]
     assert [s["Resource"] for s in secrets] == [{"Ref": secret_id}]
+
+
+def access_of_campaigns(spec: Any) -> bool:
+    """Who may start (and resume) re-permission campaigns: the API only."""
+    return ACCESS[spec.name].start_campaigns

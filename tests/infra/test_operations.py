@@ -48,7 +48,7 @@ def test_every_queue_is_a_dead_letter_queue_with_a_depth_alarm(synth: Synth) -> 
 
 
 def test_workflow_failures_and_api_5xx_raise_alarms(synth: Synth) -> None:
-    (machine_id,) = synth.of_type("AWS::StepFunctions::StateMachine")
+    machine_id, _ = synth.state_machine()
     (topic_id,) = synth.of_type("AWS::SNS::Topic")
     alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()]
     metrics = {(a["Namespace"], a["MetricName"]) for a in alarms}
