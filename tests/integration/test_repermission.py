@@ -314,3 +314,28 @@ def test_a_failed_campaign_resumes_from_its_cursor_without_redoing_work(
     assert len(opted_out) == 3 * len(people)
     assert _campaign_audit(stack, campaign_id).count("CAMPAIGN_FAILED") == 1
     assert "CAMPAIGN_RESUMED" in _campaign_audit(stack, campaign_id)
+
+
+def test_privacyctl_starts_shows_and_refuses(stack, capsys, topic):
+    from privacyctl.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(["--api", stack.api_url, "--token", "dev:carol:compliance", *argv])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, _ = run("repermission", "start", "--topic", topic, "--deadline", _in(2))
+    started = json.loads(out[out.index("{\n") :])
+    assert code == 0 and started["outcome"] == "REVOKE" and started["channel"] == "email"
+    deadline = time.monotonic() + 30
+    while True:
+        code, out, _ = run("repermission", "status", started["campaignId"])
+        shown = json.loads(out[out.index("{\n") :])
+        if shown["status"] == "COMPLETED" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert shown["status"] == "COMPLETED" and shown["progress"]["enrolled"] == 0
+    code, _, err = run("repermission", "start", "--topic", topic, "--deadline", "2020-01-01")
+    assert code == 1 and "the deadline must be in the future" in err
+    code, _, err = run("repermission", "resume", started["campaignId"])
+    assert code == 1 and "only a FAILED campaign can be resumed" in err
