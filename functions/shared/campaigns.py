@@ -18,10 +18,11 @@ from functions.shared.suppression_reasons import validate_topic
 CAMPAIGN_RECORD_TYPE = "REPERMISSION_CAMPAIGN"
 # Step Functions standard workflows run for at most a year; the wait is one of them.
 MAX_DEADLINE_DAYS = 360
-DEFAULT_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 200
 MAX_PAGE_SIZE = 1000
-# A page is applied as this many batches at most (one Map iteration each): the execution's
-# history grows with iterations, not with customers (AWS caps a history at 25,000 events).
+# A page is applied as this many batches at most (one Map iteration each, two at a time): the
+# execution's history grows with iterations, not with customers (AWS caps a history at 25,000
+# events), and a batch of 20 revocations stays far inside a Lambda invocation's time.
 BATCHES_PER_PAGE = 10
 # A phase's cursor once its last page is recorded (no cursor: it has not begun).
 END_CURSOR = "END"
