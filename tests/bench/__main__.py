@@ -1,6 +1,15 @@
 """`make bench`: every benchmark prints its figures next to a baseline measured in the same run."""
 
-from tests.bench import audience_filter, audit, cold_start, consent, end_to_end, export, forget
+from tests.bench import (
+    audience_filter,
+    audit,
+    cold_start,
+    consent,
+    end_to_end,
+    export,
+    forget,
+    repermission,
+)
 
 if __name__ == "__main__":
     cold_start.main()
@@ -10,3 +19,4 @@ if __name__ == "__main__":
     audit.main()
     audience_filter.main()
     consent.main()
+    repermission.main()
