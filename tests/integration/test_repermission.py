@@ -184,8 +184,13 @@ def test_revoke_keeps_the_confirmer_and_opts_the_rest_out(
     ]
     # Counts survive; who was enrolled does not.
     assert list(customer_items(stack, campaign_key(campaign_id)[0])) == ["CAMPAIGN"]
-    text = json.dumps([e.to_simple_dict() for e in audit_entries(stack, campaign_id)])
+    sfn = stack.client("stepfunctions")
+    execution = stack.campaign_state_machine_arn.replace(":stateMachine:", ":execution:")
+    history = sfn.get_execution_history(executionArn=f"{execution}:{campaign_id}")["events"]
+    audit = [e.to_simple_dict() for e in audit_entries(stack, campaign_id)]
+    text = json.dumps([audit, history], default=str)
     assert not [v for p in everyone for v in personal_values(p) if v in text]
+    assert not [t for t in tokens.values() if t in text]  # tokens go to the messaging system only
 
 
 def test_forget_submits_campaign_confirmed_requests_through_the_workflow(
