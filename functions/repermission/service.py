@@ -230,7 +230,11 @@ def _revoke(campaign: Campaign, enrolment: Enrolment, deps: Dependencies) -> Cus
         # The one way a consent changes: history, OPTED_OUT:<topic> entries, audit, event.
         record_consent(choice, campaign.actor, deps, 0, expected_change=enrolment.change_id)
     except (ConflictError, CustomerNotFoundError):
-        return CustomerResult.SKIPPED_CHANGED  # changed or forgotten since it was read
+        # Changed or forgotten since it was read; or a client retry of our own committed change.
+        current = deps.repos.consents.current(enrolment.customer_id, campaign.consent_key)
+        if current is not None and current.source == CAMPAIGN_SOURCE:
+            return CustomerResult.REVOKED
+        return CustomerResult.SKIPPED_CHANGED
     return CustomerResult.REVOKED
 
 

@@ -24,14 +24,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import botocore.client
+import pynamodb.settings
 
 from functions.shared.consents import CAMPAIGN_SOURCE, ConsentChoice
-from functions.shared.models import AuditEntryItem, CustomerItem, bind
+from functions.shared.models import ALL_MODELS, AuditEntryItem, CustomerItem, bind
 from functions.shared.services.consents import record_consent
 from functions.shared.settings import CampaignApplySettings
 from functions.shared.wiring import dependencies
 from infra.local.stack import LocalStack
 from privacyctl.client import ApiClient
+
+# As in tests/bench/export.py: a transaction on moto copies the tables it touches and can outlast
+# pynamodb's 30 s read timeout on large tables; a client retry of a committed transaction would
+# then fail its own condition.
+pynamodb.settings.default_settings_dict["read_timeout_seconds"] = 1800
+for _model in ALL_MODELS:
+    _model.Meta.read_timeout_seconds = 1800  # fixed when the class was made; bound copies inherit
 
 ENROL_CUSTOMERS = int(os.environ.get("REPERMISSION_BENCH_CUSTOMERS", "10000"))
 OUTCOME_CUSTOMERS = int(os.environ.get("REPERMISSION_BENCH_OUTCOME", "1000"))
