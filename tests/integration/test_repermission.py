@@ -250,7 +250,7 @@ def test_bad_input_is_400_and_writes_nothing(stack, compliance, agent, topic):
 
 
 def test_starting_the_same_campaign_twice_changes_nothing_twice(stack, compliance, topic):
-    body = {"deadline": _in(3), "outcome": "REVOKE"}
+    body = {"deadline": _in(6), "outcome": "REVOKE"}
     headers = {"Idempotency-Key": f"k-{topic}"}
     first = compliance.call("POST", CAMPAIGNS, {"topic": topic, **body}, headers)
     second = compliance.call("POST", CAMPAIGNS, {"topic": topic, **body}, headers)
