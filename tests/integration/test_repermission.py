@@ -329,7 +329,7 @@ def test_privacyctl_starts_shows_and_refuses(stack, capsys, topic):
         out = capsys.readouterr()
         return code, out.out, out.err
 
-    code, out, _ = run("repermission", "start", "--topic", topic, "--deadline", _in(2))
+    code, out, _ = run("repermission", "start", "--topic", topic, "--deadline", _in(4))
     started = json.loads(out[out.index("{\n") :])
     assert code == 0 and started["outcome"] == "REVOKE" and started["channel"] == "email"
     deadline = time.monotonic() + 30
