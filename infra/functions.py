@@ -10,6 +10,8 @@ from functions.shared.settings import (
     AudienceFilterSettings,
     AudienceSplitSettings,
     AuditDigestSettings,
+    CampaignApplySettings,
+    CampaignSettings,
     CompletionSettings,
     DeadlineCheckSettings,
     ExportSettings,
@@ -24,12 +26,11 @@ class FunctionSpec:
     name: str
     handler: str
     settings: type[Settings]
-    # The state-machine placeholder that receives this function's ARN, if the workflow calls it.
+    # The placeholder that receives this function's ARN in the definition of the state machine
+    # that calls it (each machine takes the functions whose placeholders its file names).
     placeholder: str | None = None
     # An EventBridge Scheduler expression for functions that run on a schedule, not on demand.
     schedule: str | None = None
-    # The audience split state machine's placeholder for this function's ARN, if it calls it.
-    split_placeholder: str | None = None
 
     def environment(self, values: dict[str, str]) -> dict[str, str]:
         """The function's environment: exactly the variables its settings model reads."""
@@ -82,18 +83,37 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "AudiencePlan",
         "functions.audience_filter.split_handler.plan",
         AudienceSplitSettings,
-        split_placeholder="AudiencePlanFunctionArn",
+        placeholder="AudiencePlanFunctionArn",
     ),
     FunctionSpec(
         "AudienceScreenPart",
         "functions.audience_filter.split_handler.screen_part",
         AudienceSplitSettings,
-        split_placeholder="AudienceScreenPartFunctionArn",
+        placeholder="AudienceScreenPartFunctionArn",
     ),
     FunctionSpec(
         "AudienceCombine",
         "functions.audience_filter.split_handler.combine",
         AudienceCombineSettings,
-        split_placeholder="AudienceCombineFunctionArn",
+        placeholder="AudienceCombineFunctionArn",
+    ),
+    # The re-permission campaign's steps (infra/statemachine/repermission_campaign.asl.json).
+    FunctionSpec(
+        "CampaignProgress",
+        "functions.repermission.handler.progress",
+        WorkflowSettings,
+        "CampaignProgressFunctionArn",
+    ),
+    FunctionSpec(
+        "CampaignEnrol",
+        "functions.repermission.handler.enrol",
+        CampaignSettings,
+        "CampaignEnrolFunctionArn",
+    ),
+    FunctionSpec(
+        "CampaignApply",
+        "functions.repermission.handler.apply_batch",
+        CampaignApplySettings,
+        "CampaignApplyFunctionArn",
     ),
 )

@@ -1,6 +1,7 @@
 """The state machine definitions, and their substitutions: used as-is by CDK
-(DefinitionBody.from_string + definition_substitutions) and by the local stack. The privacy
-request workflow is the default; the audience split path has a file of its own."""
+(DefinitionBody.from_string + definition_substitutions) and by the local stack. One file per
+state machine: the privacy request workflow (the default), the audience split path for files
+beyond one invocation, and the re-permission campaign."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 DEFINITION_FILE = Path(__file__).parent / "statemachine" / "privacy_request.asl.json"
 AUDIENCE_SPLIT_FILE = Path(__file__).parent / "statemachine" / "audience_split.asl.json"
+CAMPAIGN_DEFINITION_FILE = Path(__file__).parent / "statemachine" / "repermission_campaign.asl.json"
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
 

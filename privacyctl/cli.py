@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from privacyctl import audience, consent, report
+from privacyctl import audience, consent, repermission, report
 from privacyctl.client import ApiClient, ApiError
 
 TERMINAL = {"COMPLETED", "REJECTED", "CANCELLED", "EXPIRED", "FAILED"}
@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", required=True, type=Path, help="the CSV file to write")
     audience.add_parser(commands)
     consent.add_parser(commands)
+    repermission.add_parser(commands)
     return parser
 
 
@@ -168,6 +169,8 @@ def main(argv: Sequence[str] | None = None, ask: Ask = ask_tty) -> int:
             return audience.run_filter(args, client)
         if args.command in ("consent", "consent-confirm"):
             result = consent.run_consent(args, client)
+        elif args.command == "repermission":
+            result = repermission.run_repermission(args, client)
         elif args.command == "confirm":
             result = client.confirm(args.request_id)
         elif args.command == "cancel":

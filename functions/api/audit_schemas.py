@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from functions.shared.audit_chain import Break, Verification
+from functions.shared.campaigns import CAMPAIGN_RECORD_TYPE
 from functions.shared.consents import CONSENT_RECORD_TYPE
 from functions.shared.domain import RequestType
 from functions.shared.errors import ValidationError
@@ -56,7 +57,10 @@ def parse_audit_query(
     kind = params.get("type") or None
     # `type` names an audit event (SUBMITTED, COMPLETED, DEADLINE_PASSED, ...) or a request type.
     # Consent changes are recorded under their own record type, CONSENT.
-    is_request_type = kind in {t.value for t in RequestType} | {CONSENT_RECORD_TYPE}
+    is_request_type = kind in {t.value for t in RequestType} | {
+        CONSENT_RECORD_TYPE,
+        CAMPAIGN_RECORD_TYPE,
+    }
     customer_id = params.get("customerId") or None
     where = AuditFilter(
         # Matched through the keyed hash: a forgotten customer's entries are still found.

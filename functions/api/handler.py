@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -23,6 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError as PydanticValidationError
 
 from functions.api import audience_routes, services
+from functions.api.audience_routes import NotConfiguredError
 from functions.api.audit_schemas import audit_page, parse_audit_query, verification
 from functions.api.auth import Caller, Group, caller_from_claims
 from functions.api.download_links import describe_request
@@ -30,15 +32,20 @@ from functions.api.errors import domain_error_response, error_response, invalid_
 from functions.api.schemas import (
     ConfirmConsentBody,
     ConsentBody,
+    StartCampaignBody,
     SubmitRequestBody,
+    campaign_summary,
     consent_outcome,
     request_summary,
 )
+from functions.shared.campaigns import validate_campaign
 from functions.shared.consents import validate_choice
 from functions.shared.domain import utc_now
 from functions.shared.errors import DomainError, ValidationError
 from functions.shared.observability import logger, metrics
+from functions.shared.repositories.workflow import CampaignWorkflow
 from functions.shared.services.audit_trail import find_entries, verify_trail
+from functions.shared.services.campaigns import resume_campaign, start_campaign
 from functions.shared.services.consents import confirm_consent, record_consent
 from functions.shared.settings import ApiSettings
 from functions.shared.wiring import dependencies, settings_of
@@ -199,6 +206,47 @@ def confirm_consent_route() -> dict[str, Any]:
     caller.require(Group.AGENT)
     body = parse(event=_json_body(), model=ConfirmConsentBody)
     return consent_outcome(confirm_consent(body.token, caller.username, dependencies(ApiSettings)))
+
+
+@cache
+def _campaign_workflow() -> CampaignWorkflow:
+    arn = settings_of(ApiSettings).campaign_state_machine_arn
+    if not arn:
+        raise NotConfiguredError("re-permission campaigns are not configured on this deployment")
+    return CampaignWorkflow(arn)
+
+
+@app.post("/repermission-campaigns")
+def start_campaign_route() -> Response:
+    caller = _caller()
+    caller.require(Group.COMPLIANCE)
+    body = parse(event=_json_body(), model=StartCampaignBody)
+    request = validate_campaign(
+        body.topic, body.channel, body.deadline, body.outcome, body.page_size, datetime.now(UTC)
+    )
+    key = app.current_event.headers.get("idempotency-key") or app.current_event.headers.get(
+        "Idempotency-Key"
+    )
+    campaign, _ = start_campaign(
+        request, key, caller.username, dependencies(ApiSettings), _campaign_workflow()
+    )
+    return Response(202, content_types.APPLICATION_JSON, json.dumps(campaign_summary(campaign)))
+
+
+@app.get("/repermission-campaigns/<campaign_id>")
+def get_campaign_route(campaign_id: str) -> dict[str, Any]:
+    _caller().require(Group.COMPLIANCE)
+    return campaign_summary(dependencies(ApiSettings).repos.campaigns.get(campaign_id))
+
+
+@app.post("/repermission-campaigns/<campaign_id>/resume")
+def resume_campaign_route(campaign_id: str) -> Response:
+    caller = _caller()
+    caller.require(Group.COMPLIANCE)
+    campaign = resume_campaign(
+        campaign_id, caller.username, dependencies(ApiSettings), _campaign_workflow()
+    )
+    return Response(202, content_types.APPLICATION_JSON, json.dumps(campaign_summary(campaign)))
 
 
 audience_routes.register(app, _caller, _json_body)

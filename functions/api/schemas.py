@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from functions.shared.campaigns import DEFAULT_PAGE_SIZE, Campaign
 from functions.shared.consents import ConsentStatus
 from functions.shared.domain import (
     CustomerPrivacy,
@@ -123,4 +124,42 @@ def consent_outcome(outcome: ConsentOutcome) -> dict[str, Any]:
     }
     if outcome.token:
         body["confirmation"] = {"token": outcome.token, "expiresAt": outcome.expires_at}
+    return {key: value for key, value in body.items() if value is not None}
+
+
+class StartCampaignBody(BaseModel):
+    """POST /repermission-campaigns: topic, channel and outcome are checked against
+    functions/shared/campaigns.py so that a bad one is a 400 naming the allowed values."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    topic: str = Field(max_length=63)
+    channel: str = Field(default="email", max_length=16)
+    deadline: str = Field(max_length=40)
+    outcome: str = Field(default="REVOKE", max_length=16)
+    page_size: int = Field(default=DEFAULT_PAGE_SIZE, alias="pageSize")
+
+
+def campaign_summary(campaign: Campaign) -> dict[str, Any]:
+    body = {
+        "campaignId": campaign.campaign_id,
+        "topic": campaign.topic,
+        "channel": campaign.channel,
+        "deadline": campaign.deadline,
+        "outcome": campaign.outcome.value,
+        "status": campaign.status.value,
+        "phase": campaign.phase.value,
+        "startedBy": campaign.started_by,
+        "startedAt": campaign.started_at,
+        "pageSize": campaign.page_size,
+        "progress": {
+            **campaign.counters,
+            "enrolPages": campaign.enrol_pages,
+            "outcomePages": campaign.outcome_pages,
+        },
+        "executions": campaign.executions,
+        "completedAt": campaign.completed_at,
+        "lastError": campaign.last_error,
+        "updatedAt": campaign.updated_at,
+    }
     return {key: value for key, value in body.items() if value is not None}

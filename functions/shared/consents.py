@@ -28,6 +28,9 @@ SOURCES = frozenset({"preference-centre", "crm", "import", "double-opt-in"})
 # a double opt-in confirmed upstream. A web form or an import proves nothing about the address.
 CONFIRMED_SOURCES = frozenset({"crm", "double-opt-in"})
 CONSENT_RECORD_TYPE = "CONSENT"
+# The source of a change a re-permission campaign records itself (an unconfirmed consent revoked
+# at its deadline). Not one a caller may send: validate_choice accepts SOURCES only.
+CAMPAIGN_SOURCE = "repermission-campaign"
 TOKEN_SEPARATOR = "."
 
 
@@ -110,3 +113,11 @@ def status_of(data: Mapping[str, Any]) -> ConsentStatus:
     if data.get("status"):
         return ConsentStatus(str(data["status"]))
     return ConsentStatus.GRANTED if data.get("granted") else ConsentStatus.REVOKED
+
+
+def campaign_token(secret: str, customer_id: str) -> tuple[str, str]:
+    """A re-permission campaign's token for one customer and the hash we store: `secret` is
+    derived from the HMAC key, the campaign and the customer, so a retried enrolment issues the
+    same token (see KeyedHasher.secret). Confirmed like any double opt-in token."""
+    token = f"{customer_id}{TOKEN_SEPARATOR}{secret}"
+    return token, token_hash(token)

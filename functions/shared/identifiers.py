@@ -3,6 +3,7 @@ the audit log and (later) the audience filter: the same input must give the same
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -87,6 +88,13 @@ class KeyedHasher:
         if customer_id.startswith(PSEUDONYM_PREFIX):
             return customer_id.removeprefix(PSEUDONYM_PREFIX)
         return self.hash(IdentifierKind.CUSTOMER_ID, customer_id)
+
+    def secret(self, purpose: str, value: str) -> str:
+        """A secret derived from the key for one purpose (e.g. a campaign's confirmation token):
+        the same inputs give the same secret, so a retried step issues the same one. The message
+        never starts with 'kind:', so it can never equal an identifier's hash."""
+        digest = hmac.new(self._key, f"{purpose}\n{value}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
     def digester(self, kind: IdentifierKind) -> Callable[[str], bytes]:
         """The raw digest of `hash` for one kind, for bulk screening: the same normalisation and

@@ -83,6 +83,8 @@ class ApiSettings(WorkflowSettings, ExportBucketSettings):
     event_bus_name: str | None = None
     # How long a double opt-in confirmation token stays valid.
     consent_confirmation_seconds: int = 72 * 3600
+    # Re-permission campaigns (optional: without it those routes answer 503).
+    campaign_state_machine_arn: str | None = None
 
 
 class AuditDigestSettings(TableSettings):
@@ -123,3 +125,19 @@ class AudienceCombineSettings(Settings):
     """The split path's last step joins files and writes records: no table, no key."""
 
     audiences_bucket: str
+
+
+class CampaignSettings(WorkflowSettings):
+    """The re-permission campaign's steps. Enrolment announces each customer's confirmation
+    request on the bus; a REVOKE outcome announces the consent change like any other."""
+
+    event_bus_name: str
+
+
+class CampaignApplySettings(CampaignSettings):
+    """The outcome step: a FORGET outcome submits requests to the privacy-request workflow."""
+
+    state_machine_arn: str
+    confirmation_timeout_seconds: int = 7 * 24 * 3600
+    default_jurisdiction: str = DEFAULT_JURISDICTION
+    legal_deadlines: Json[dict[str, str]] = DEFAULT_PERIODS  # type: ignore[assignment]

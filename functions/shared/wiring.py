@@ -44,9 +44,8 @@ def dependencies(cls: type[WorkflowSettings]) -> Dependencies:
     return Dependencies(
         repos=build_repositories(settings, hasher),
         hasher=hasher,
-        workflow=Workflow(
-            settings.state_machine_arn if isinstance(settings, ApiSettings) else None
-        ),
+        # The API and the campaign's outcome step submit privacy requests.
+        workflow=Workflow(getattr(settings, "state_machine_arn", None)),
         # Completion announces requests; the API (when given a bus) announces consent changes.
         events=EventPublisher(bus) if (bus := getattr(settings, "event_bus_name", None)) else None,
         exports=(

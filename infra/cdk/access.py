@@ -50,6 +50,8 @@ class Access:
     invokes: tuple[str, ...] = ()
     # StartExecution on the audience split state machine (files beyond one invocation).
     starts_audience_split: bool = False
+    # StartExecution of the re-permission campaign's state machine (start and resume).
+    start_campaigns: bool = False
 
 
 def _read(table: str, *extra: str) -> TableAccess:
@@ -81,7 +83,7 @@ ACCESS: dict[str, Access] = {
             _read("customers", "Query"),
             # create(): the open-request marker and the profile check; a cancel (or a workflow
             # that did not start) ends the request and releases the marker.
-            _tx("customers", "PutItem", "ConditionCheckItem", "DeleteItem"),
+            _tx("customers", "PutItem", "ConditionCheckItem", "DeleteItem", "UpdateItem"),
             _read("requests"),
             _index("requests", "byCustomer"),
             _tx("requests", "PutItem", "UpdateItem"),
@@ -122,6 +124,9 @@ ACCESS: dict[str, Access] = {
         ),
         invokes=("AudienceFilter",),
         start_execution=True,
+        # POST /repermission-campaigns and .../resume; the campaign's state changes go through
+        # the customers table's transactions above (UpdateItem added for them).
+        start_campaigns=True,
         answer_tasks=True,
         # Consent changes (PUT .../consents/{topic}, POST /consents/confirm) are announced.
         put_events=True,
@@ -244,6 +249,45 @@ ACCESS: dict[str, Access] = {
         notified_by="audiences/incoming/",
         # Files above SPLIT_THRESHOLD_BYTES are handed to the split state machine instead.
         starts_audience_split=True,
+    ),
+    # The re-permission campaign's bookkeeping steps: the campaign item in the customers table
+    # (read; page counts by conditional UpdateItem; its state changes, audited, in a
+    # transaction) and the deletion of its own ENROL# items once a page is dealt with.
+    "CampaignProgress": Access(
+        tables=(
+            _read("customers", "UpdateItem", "Query", "BatchWriteItem"),
+            _tx("customers", "UpdateItem"),
+            _AUDIT,
+            *_CHAIN,
+        ),
+    ),
+    # Scans the customers table for the topic's consent holders; writes each one's ENROL# item
+    # and confirmation token (BatchWriteItem, after BatchGetItem finds those written already);
+    # announces each confirmation request.
+    "CampaignEnrol": Access(
+        tables=(
+            _read("customers", "Scan", "BatchGetItem", "UpdateItem", "BatchWriteItem"),
+            _tx("customers", "UpdateItem"),
+            _AUDIT,
+            *_CHAIN,
+        ),
+        put_events=True,
+    ),
+    # The outcome for each non-confirmer: REVOKE records the opt-out through the consent change
+    # (consent, history, OPTED_OUT:<topic> entries, audit: one transaction; announced); FORGET
+    # submits and confirms a request (its transactions) and starts its privacy-request workflow.
+    "CampaignApply": Access(
+        tables=(
+            _read("customers", "Query"),
+            _tx("customers", "PutItem", "ConditionCheckItem"),
+            _read("requests"),
+            _tx("requests", "PutItem", "UpdateItem"),
+            _tx("suppression", "PutItem"),
+            _AUDIT,
+            *_CHAIN,
+        ),
+        start_execution=True,
+        put_events=True,
     ),
     # Closes the request (COMPLETED, EXPIRED, FAILED), announces a completion and, for FORGET,
     # pseudonymises the request itself.

@@ -14,7 +14,7 @@ from constructs import Construct
 
 from infra.cdk.nag import acknowledge
 from infra.functions import FUNCTIONS
-from infra.state_machine import AUDIENCE_SPLIT_FILE, definition_text, render
+from infra.state_machine import AUDIENCE_SPLIT_FILE, definition_text, placeholders, render
 
 
 def audience_split_name(prefix: str) -> str:
@@ -33,10 +33,9 @@ class AudienceSplit(Construct):
     ) -> None:
         super().__init__(scope, id)
         name = audience_split_name(prefix)
-        steps = [spec for spec in FUNCTIONS if spec.split_placeholder]
-        substitutions = {
-            str(spec.split_placeholder): functions[spec.name].function_arn for spec in steps
-        }
+        wanted = placeholders(AUDIENCE_SPLIT_FILE)
+        steps = [spec for spec in FUNCTIONS if spec.placeholder in wanted]
+        substitutions = {str(spec.placeholder): functions[spec.name].function_arn for spec in steps}
         render(substitutions, AUDIENCE_SPLIT_FILE)  # raises unless they match the placeholders
         self.log_group = logs.LogGroup(
             self,

@@ -253,9 +253,18 @@ class Functions(Construct):
                     "environment values in infra/cdk/stack.py"
                 )
 
-    def grant_workflow(self, workflow: Workflow, bus: events.IEventBus) -> None:
+    def grant_workflow(
+        self, workflow: Workflow, bus: events.IEventBus, campaigns: Workflow | None = None
+    ) -> None:
         for name, access in self._accesses.items():
             role = self.roles[name]
+            if access.start_campaigns and campaigns is not None:
+                role.add_to_policy(
+                    iam.PolicyStatement(
+                        actions=["states:StartExecution"],
+                        resources=[campaigns.state_machine.state_machine_arn],
+                    )
+                )
             if access.start_execution:
                 role.add_to_policy(
                     iam.PolicyStatement(

@@ -18,6 +18,7 @@ from infra.cdk.storage import Storage
 from infra.cdk.tables import Tables
 from infra.cdk.workflow import Workflow
 from infra.functions import API
+from infra.state_machine import CAMPAIGN_DEFINITION_FILE
 
 _RETENTION = dict(
     zip(
@@ -132,10 +133,21 @@ class PrivacyStack(Stack):
             functions=self.functions.functions,
             log_retention=retention,
         )
+        # The re-permission campaign's own state machine, from its own file, the same way.
+        self.campaigns = Workflow(
+            self,
+            "CampaignWorkflow",
+            prefix=prefix,
+            functions=self.functions.functions,
+            log_retention=retention,
+            definition=CAMPAIGN_DEFINITION_FILE,
+            name="repermission-campaign",
+        )
         self.functions.complete_environment(
             values
             | {
                 "STATE_MACHINE_ARN": self.workflow.state_machine.state_machine_arn,
+                "CAMPAIGN_STATE_MACHINE_ARN": self.campaigns.state_machine.state_machine_arn,
                 "AUDIENCE_FILTER_FUNCTION": self.functions.functions[
                     "AudienceFilter"
                 ].function_name,
@@ -144,7 +156,7 @@ class PrivacyStack(Stack):
                 ),
             }
         )
-        self.functions.grant_workflow(self.workflow, self.events.bus)
+        self.functions.grant_workflow(self.workflow, self.events.bus, self.campaigns)
         self.functions.grant_audience_split(self.audience_split)
         self.functions.connect_triggers(self.storage)
         self.api = Api(
@@ -170,6 +182,9 @@ class PrivacyStack(Stack):
         if self.api.client is not None:
             CfnOutput(self, "UserPoolClientId", value=self.api.client.user_pool_client_id)
         CfnOutput(self, "StateMachineArn", value=self.workflow.state_machine.state_machine_arn)
+        CfnOutput(
+            self, "CampaignStateMachineArn", value=self.campaigns.state_machine.state_machine_arn
+        )
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
         CfnOutput(self, "HmacKeySecretName", value=self.security.hmac_secret_name)
         CfnOutput(self, "ExportsBucket", value=self.storage.names["exports"])

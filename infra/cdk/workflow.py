@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aws_cdk import (
     ArnFormat,
     RemovalPolicy,
@@ -24,20 +26,20 @@ from constructs import Construct
 
 from infra.cdk.nag import acknowledge
 from infra.functions import FUNCTIONS
-from infra.state_machine import definition_text, render
+from infra.state_machine import DEFINITION_FILE, definition_text, placeholders, render
 
 
-def state_machine_name(prefix: str) -> str:
-    return f"{prefix}-privacy-request"
+def state_machine_name(prefix: str, name: str = "privacy-request") -> str:
+    return f"{prefix}-{name}"
 
 
-def state_machine_arn(scope: Construct, prefix: str) -> str:
+def state_machine_arn(scope: Construct, prefix: str, name: str = "privacy-request") -> str:
     """The ARN from the name, for grants to functions the state machine itself calls (a
     reference to the resource would make a dependency cycle)."""
     return Stack.of(scope).format_arn(
         service="states",
         resource="stateMachine",
-        resource_name=state_machine_name(prefix),
+        resource_name=state_machine_name(prefix, name),
         arn_format=ArnFormat.COLON_RESOURCE_NAME,
     )
 
@@ -51,29 +53,33 @@ class Workflow(Construct):
         prefix: str,
         functions: dict[str, lambda_.Function],
         log_retention: logs.RetentionDays,
+        definition: Path = DEFINITION_FILE,
+        name: str = "privacy-request",
     ) -> None:
         super().__init__(scope, id)
-        self.arn_by_name = state_machine_arn(self, prefix)
+        self.arn_by_name = state_machine_arn(self, prefix, name)
+        wanted = placeholders(definition)
         substitutions = {
             spec.placeholder: functions[spec.name].function_arn
             for spec in FUNCTIONS
-            if spec.placeholder
+            if spec.placeholder in wanted
         }
-        render(substitutions)  # raises unless the placeholders and substitutions match
+        # raises unless the placeholders and substitutions match
+        render(substitutions, definition)
         self.log_group = logs.LogGroup(
             self,
             "Logs",
             # The vendedlogs prefix keeps CloudWatch's resource policy for Step Functions small.
-            log_group_name=f"/aws/vendedlogs/states/{state_machine_name(prefix)}",
+            log_group_name=f"/aws/vendedlogs/states/{state_machine_name(prefix, name)}",
             retention=log_retention,
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
-            state_machine_name=state_machine_name(prefix),
+            state_machine_name=state_machine_name(prefix, name),
             state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=sfn.DefinitionBody.from_string(definition_text()),
+            definition_body=sfn.DefinitionBody.from_string(definition_text(definition)),
             definition_substitutions=substitutions,
             # Execution data stays out of the logs: errors may quote what they failed on.
             logs=sfn.LogOptions(
@@ -82,7 +88,7 @@ class Workflow(Construct):
             tracing_enabled=True,
         )
         invoked = sorted(
-            {functions[spec.name].function_arn for spec in FUNCTIONS if spec.placeholder}
+            {functions[spec.name].function_arn for spec in FUNCTIONS if spec.placeholder in wanted}
         )
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=invoked)

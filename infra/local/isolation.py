@@ -17,6 +17,11 @@ from typing import Any
 from moto.dynamodb.models import DynamoDBBackend
 
 WRITE_OPERATIONS = ("put_item", "update_item", "delete_item", "transact_write_items")
+# moto's tables keep items in a defaultdict: reading a partition that does not exist (GetItem of
+# a missing key, a Query) adds an empty entry, which breaks a transaction's deep copy running in
+# another thread ("dictionary changed size during iteration"). DynamoDB's reads change nothing,
+# so these are serialised too.
+READ_OPERATIONS = ("get_item", "query")
 _lock = threading.RLock()
 _originals: dict[str, Callable[..., Any]] = {}
 
@@ -31,7 +36,7 @@ def _serialised(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def install() -> None:
-    for name in WRITE_OPERATIONS:
+    for name in WRITE_OPERATIONS + READ_OPERATIONS:
         if name not in _originals:
             _originals[name] = getattr(DynamoDBBackend, name)
             setattr(DynamoDBBackend, name, _serialised(_originals[name]))

@@ -21,7 +21,13 @@ from botocore.config import Config
 from infra.functions import API, FUNCTIONS
 from infra.local import dispatch, isolation
 from infra.local.gateway import LocalGateway
-from infra.state_machine import AUDIENCE_SPLIT_FILE, render
+from infra.state_machine import (
+    AUDIENCE_SPLIT_FILE,
+    CAMPAIGN_DEFINITION_FILE,
+    DEFINITION_FILE,
+    placeholders,
+    render,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CUSTOMERS = ROOT / "events" / "demo" / "customers.json"
@@ -41,6 +47,7 @@ class LocalStack:
     split_part_bytes: int = 1024 * 1024
     env: dict[str, str] = field(default_factory=dict)
     state_machine_arn: str = ""
+    campaign_state_machine_arn: str = ""
     function_arns: dict[str, str] = field(default_factory=dict)
     _server: Any = None
     _gateway: LocalGateway | None = None
@@ -170,11 +177,15 @@ class LocalStack:
         env.update(self._create_audience_resources(prefix))
         self.state_machine_arn = self.create_state_machine(f"{prefix}-privacy-request", role)
         env["STATE_MACHINE_ARN"] = self.state_machine_arn
-        env["AUDIENCE_SPLIT_STATE_MACHINE_ARN"] = self.create_audience_split_state_machine(
-            f"{prefix}-audience-split", role
+        env["AUDIENCE_SPLIT_STATE_MACHINE_ARN"] = self.create_state_machine(
+            f"{prefix}-audience-split", role, AUDIENCE_SPLIT_FILE
         )
         env["SPLIT_THRESHOLD_BYTES"] = str(self.split_threshold_bytes)
         env["SPLIT_PART_BYTES"] = str(self.split_part_bytes)
+        self.campaign_state_machine_arn = self.create_state_machine(
+            f"{prefix}-repermission-campaign", role, CAMPAIGN_DEFINITION_FILE
+        )
+        env["CAMPAIGN_STATE_MACHINE_ARN"] = self.campaign_state_machine_arn
         for spec in FUNCTIONS:
             lam.update_function_configuration(
                 FunctionName=self.function_arns[spec.name],
@@ -272,28 +283,20 @@ class LocalStack:
             "SCHEDULED_PREFIXES": "incoming/scheduled/",
         }
 
-    def create_state_machine(self, name: str, role_arn: str | None = None) -> str:
-        """A state machine from the project's one definition file, wired to the local functions."""
+    def create_state_machine(
+        self, name: str, role_arn: str | None = None, file: Path = DEFINITION_FILE
+    ) -> str:
+        """A state machine from one of the project's definition files, wired to the local
+        functions."""
+        wanted = placeholders(file)
         substitutions = {
             spec.placeholder: self.function_arns[spec.name]
             for spec in FUNCTIONS
-            if spec.placeholder
+            if spec.placeholder in wanted
         }
         role = role_arn or f"arn:aws:iam::{ACCOUNT}:role/privacy-{self.stage}-role"
         response = self.client("stepfunctions").create_state_machine(
-            name=name, definition=render(substitutions), roleArn=role
-        )
-        return str(response["stateMachineArn"])
-
-    def create_audience_split_state_machine(self, name: str, role_arn: str) -> str:
-        """The audience split path from its definition file, wired to the local functions."""
-        substitutions = {
-            spec.split_placeholder: self.function_arns[spec.name]
-            for spec in FUNCTIONS
-            if spec.split_placeholder
-        }
-        response = self.client("stepfunctions").create_state_machine(
-            name=name, definition=render(substitutions, AUDIENCE_SPLIT_FILE), roleArn=role_arn
+            name=name, definition=render(substitutions, file), roleArn=role
         )
         return str(response["stateMachineArn"])
 

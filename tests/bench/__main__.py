@@ -9,6 +9,7 @@ from tests.bench import (
     end_to_end,
     export,
     forget,
+    repermission,
 )
 
 if __name__ == "__main__":
@@ -20,3 +21,4 @@ if __name__ == "__main__":
     audience_filter.main()
     consent.main()
     audience_split.main()
+    repermission.main()

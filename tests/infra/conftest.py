@@ -66,13 +66,15 @@ class Synth:
     def function(self, spec_name: str) -> tuple[str, dict[str, Any]]:
         return self.named("AWS::Lambda::Function", "FunctionName", f"{self.prefix}-{spec_name}")
 
+    def state_machine(self, name: str = "privacy-request") -> tuple[str, dict[str, Any]]:
+        """One of the stack's state machines: the privacy request's, "audience-split" or
+        "repermission-campaign"."""
+        return self.named(
+            "AWS::StepFunctions::StateMachine", "StateMachineName", f"{self.prefix}-{name}"
+        )
+
     def table(self, suffix: str) -> tuple[str, dict[str, Any]]:
         return self.named("AWS::DynamoDB::Table", "TableName", f"{self.prefix}-{suffix}")
-
-    def state_machine(self, suffix: str = "privacy-request") -> tuple[str, dict[str, Any]]:
-        return self.named(
-            "AWS::StepFunctions::StateMachine", "StateMachineName", f"{self.prefix}-{suffix}"
-        )
 
     def asset_dir(self, s3_key: str) -> Path:
         return self.outdir / f"asset.{s3_key.removesuffix('.zip')}"

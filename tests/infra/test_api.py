@@ -24,6 +24,10 @@ API_MD_ROUTES = {
     ("GET", "/audit/verify"),
     ("POST", "/audiences/filter"),
     ("GET", "/audiences/filter/{jobId}"),
+    # Not yet in /work/shared/API.md (read-only here): re-permission campaigns (compliance).
+    ("POST", "/repermission-campaigns"),
+    ("GET", "/repermission-campaigns/{campaignId}"),
+    ("POST", "/repermission-campaigns/{campaignId}/resume"),
 }
 
 

@@ -13,7 +13,7 @@ from infra.state_machine import AUDIENCE_SPLIT_FILE, definition_text, placeholde
 from tests.infra.conftest import Synth
 from tests.infra.test_state_machine import STATELINT_IGNORE
 
-STEPS = [spec for spec in FUNCTIONS if spec.split_placeholder]
+STEPS = [spec for spec in FUNCTIONS if spec.placeholder in placeholders(AUDIENCE_SPLIT_FILE)]
 
 
 def _machine(synth: Synth) -> tuple[str, dict[str, Any]]:
@@ -43,7 +43,7 @@ def test_definition_is_the_file_inline_with_each_steps_arn(synth: Synth) -> None
     ]
     for spec in STEPS:
         logical_id, _ = synth.function(spec.name)
-        assert substitutions[spec.split_placeholder] == {"Fn::GetAtt": [logical_id, "Arn"]}
+        assert substitutions[spec.placeholder] == {"Fn::GetAtt": [logical_id, "Arn"]}
 
 
 def test_the_map_is_distributed_and_tolerates_no_failed_part() -> None:

@@ -61,6 +61,9 @@ def test_api_and_workflow_get_the_state_machine_arn(synth: Synth) -> None:
         variables = synth.function(spec.name)[1]["Properties"]["Environment"]["Variables"]
         if "STATE_MACHINE_ARN" in {n.upper() for n in spec.settings.model_fields}:
             assert variables["STATE_MACHINE_ARN"] == {"Ref": machine_id}
+    campaigns_id, _ = synth.state_machine("repermission-campaign")
+    api = synth.function("Api")[1]["Properties"]["Environment"]["Variables"]
+    assert api["CAMPAIGN_STATE_MACHINE_ARN"] == {"Ref": campaigns_id}
 
 
 def test_function_asset_holds_functions_only(synth: Synth) -> None:

@@ -117,6 +117,7 @@ def test_function_policies_name_their_resources(synth: Synth, spec: Any) -> None
 def test_workflow_and_event_permissions_go_only_where_used(synth: Synth) -> None:
     machine_id, _ = synth.state_machine()
     split_id, _ = synth.state_machine("audience-split")
+    campaigns_id, _ = synth.state_machine("repermission-campaign")
     (bus_id,) = synth.of_type("AWS::Events::EventBus")
     machine_name = synth.resources[machine_id]["Properties"]["StateMachineName"]
     for spec in FUNCTIONS:
@@ -125,8 +126,10 @@ def test_workflow_and_event_permissions_go_only_where_used(synth: Synth) -> None
         starts = [s for s in statements if _grants(s, "states:StartExecution")]
         start = [s for s in starts if s["Resource"] == {"Ref": machine_id}]
         start_split = [s for s in starts if s["Resource"] == {"Ref": split_id}]
-        assert len(start) + len(start_split) == len(starts), starts
+        start_campaign = [s for s in starts if s["Resource"] == {"Ref": campaigns_id}]
+        assert len(start) + len(start_split) + len(start_campaign) == len(starts), starts
         assert bool(start_split) == access.starts_audience_split
+        assert bool(start_campaign) == access.start_campaigns
         answer = [s for s in statements if _grants(s, "states:SendTaskSuccess")]
         put = [s for s in statements if _grants(s, "events:PutEvents")]
         assert bool(start) == access.start_execution

@@ -5,7 +5,14 @@ import json
 import pytest
 
 from infra.functions import FUNCTIONS
-from infra.state_machine import definition_text, placeholders, render
+from infra.state_machine import (
+    AUDIENCE_SPLIT_FILE,
+    CAMPAIGN_DEFINITION_FILE,
+    DEFINITION_FILE,
+    definition_text,
+    placeholders,
+    render,
+)
 
 
 def _definition() -> dict:
@@ -13,7 +20,11 @@ def _definition() -> dict:
 
 
 def test_placeholders_are_exactly_the_workflow_functions():
-    assert placeholders() == {spec.placeholder for spec in FUNCTIONS if spec.placeholder}
+    # Each function's placeholder is in exactly one definition.
+    files = (DEFINITION_FILE, CAMPAIGN_DEFINITION_FILE, AUDIENCE_SPLIT_FILE)
+    named = [placeholders(file) for file in files]
+    assert sum(len(names) for names in named) == len(set().union(*named))
+    assert set().union(*named) == {spec.placeholder for spec in FUNCTIONS if spec.placeholder}
 
 
 def test_render_substitutes_everything_and_refuses_a_mismatch():

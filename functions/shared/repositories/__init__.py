@@ -15,6 +15,7 @@ from functions.shared.models import (
 )
 from functions.shared.repositories.audit import AuditRepository
 from functions.shared.repositories.audit_chain import AuditChain
+from functions.shared.repositories.campaigns import CampaignRepository
 from functions.shared.repositories.consents import ConsentRepository
 from functions.shared.repositories.customers import CustomerRepository
 from functions.shared.repositories.requests import RequestRepository
@@ -31,6 +32,7 @@ class Repositories:
     transitions: Transitions
     audit: AuditRepository
     consents: ConsentRepository
+    campaigns: CampaignRepository
 
 
 def tables_for(settings: TableSettings) -> Tables:
@@ -53,6 +55,7 @@ def build_repositories(settings: TableSettings, hasher: KeyedHasher) -> Reposito
         transitions=transitions,
         audit=AuditRepository(tables.audit, transitions.audit_chain),
         consents=ConsentRepository(tables.customers),
+        campaigns=CampaignRepository(tables.customers),
     )
 
 

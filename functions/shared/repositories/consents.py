@@ -45,6 +45,8 @@ class PendingConfirmation:
     expires_at: str
     used_at: str | None
     version: str  # the item's updatedAt: a use is conditioned on it
+    # Set on a re-permission campaign's token: it confirms a GRANTED consent, not a PENDING one.
+    campaign_id: str | None = None
 
 
 class ConsentRepository:
@@ -81,6 +83,7 @@ class ConsentRepository:
             expires_at=str(data["expiresAt"]),
             used_at=str(data["usedAt"]) if data.get("usedAt") else None,
             version=str(item.updated_at),
+            campaign_id=str(data["campaignId"]) if data.get("campaignId") else None,
         )
 
 

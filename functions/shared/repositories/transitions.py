@@ -20,6 +20,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from functions.shared.campaigns import CAMPAIGN_RECORD_TYPE
 from functions.shared.consents import CONSENT_RECORD_TYPE, ConsentChange
 from functions.shared.domain import (
     HistoryEntry,
@@ -45,6 +46,7 @@ from functions.shared.models import (
     SuppressionItem,
 )
 from functions.shared.repositories.audit_chain import MAX_ATTEMPTS, AuditChain
+from functions.shared.repositories.campaigns import campaign_key
 from functions.shared.repositories.consents import (
     PendingConfirmation,
     consent_key,
@@ -61,6 +63,8 @@ from functions.shared.repositories.requests import OPEN_DEADLINE_QUEUE, RequestR
 from functions.shared.repositories.suppression import suppression_item
 
 DEADLINE_ACTOR = "deadline-check"
+# A campaign's audit entries name no customer: their subject is the campaign.
+CAMPAIGN_SUBJECT = "campaign:"
 _EVENT_TYPES = {RequestStatus.AWAITING_CONFIRMATION: "SUBMITTED"}
 _RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
@@ -503,6 +507,7 @@ class Transitions:
                     "channel": choice.channel,
                     "expiresAt": used_token.expires_at,
                     "usedAt": change.at,
+                    **({"campaignId": used_token.campaign_id} if used_token.campaign_id else {}),
                 },
                 request_id=used_token.change_id,
                 updated_at=change.at,
@@ -511,6 +516,17 @@ class Transitions:
                 lambda tw: tw.save(used, condition=t.customers.updated_at == used_token.version),
                 lambda: ConflictError("this confirmation token has already been used"),
             )
+            if used_token.campaign_id:
+                # The campaign's live count of confirmations, with the confirmation itself.
+                campaign = t.customers(*campaign_key(used_token.campaign_id))
+                tx.add(
+                    lambda tw: tw.update(
+                        campaign,
+                        actions=[t.customers.data["confirmed"].add(1)],
+                        condition=t.customers.sk.exists(),
+                    ),
+                    lambda: ConflictError("the token's campaign does not exist"),
+                )
         self._change_suppressions(tx, suppress, unsuppress, change.at, change.change_id)
         self._add_audit(
             tx,
@@ -524,6 +540,65 @@ class Transitions:
             record=(change.change_id, CONSENT_RECORD_TYPE),
         )
         tx.commit()
+
+    def change_campaign(
+        self,
+        campaign_id: str,
+        event_type: str,
+        actor: str,
+        details: Mapping[str, Any],
+        *,
+        create: Mapping[str, Any] | None = None,
+        changes: Mapping[str, Any] | None = None,
+        expected: Mapping[str, Any] | None = None,
+        failed: bool = False,
+        occurrence: str | None = None,
+    ) -> bool:
+        """A re-permission campaign's state change (`create` its item, or set `changes` on it
+        where its fields are as `expected`) with its audit entry, in one transaction. False when
+        it was made already (a retry) or the campaign has moved on."""
+        t = self._t
+        now = utc_now()
+        tx = _Transaction(self._connection)
+        key = campaign_key(campaign_id)
+        if create is not None:
+            item = t.customers(*key, data=dict(create), updated_at=now)
+            tx.add(
+                lambda tw: tw.save(item, condition=t.customers.sk.does_not_exist()),
+                lambda: ConflictError(f"campaign {campaign_id} exists already"),
+            )
+        else:
+            actions = [
+                t.customers.data[name].set(value)
+                if value is not None
+                else t.customers.data[name].remove()
+                for name, value in (changes or {}).items()
+            ]
+            actions.append(t.customers.updated_at.set(now))
+            condition = t.customers.sk.exists()
+            for name, value in (expected or {}).items():
+                condition &= t.customers.data[name] == value
+            tx.add(
+                lambda tw: tw.update(t.customers(*key), actions=actions, condition=condition),
+                lambda: ConflictError(f"campaign {campaign_id} has moved on"),
+            )
+        self._add_audit(
+            tx,
+            None,
+            RequestStatus.FAILED if failed else RequestStatus.COMPLETED,
+            actor,
+            details,
+            at=now,
+            event_type=event_type,
+            subject_hash=f"{CAMPAIGN_SUBJECT}{campaign_id}",
+            occurrence=occurrence,
+            record=(campaign_id, CAMPAIGN_RECORD_TYPE),
+        )
+        try:
+            tx.commit()
+        except ConflictError:
+            return False
+        return True
 
     def _add_tombstone(
         self, tx: _Transaction, request: PrivacyRequest, customer_hash: str, now: str

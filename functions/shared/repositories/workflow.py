@@ -20,6 +20,28 @@ CLOSED_ERROR = "RequestClosed"
 EVENT_SOURCE = "privacy-functions"
 COMPLETED_DETAIL_TYPE = "PrivacyRequestCompleted"
 CONSENT_DETAIL_TYPE = "ConsentChanged"
+CONFIRMATION_DETAIL_TYPE = "ConsentConfirmationRequested"
+_PUT_EVENTS_LIMIT = 10
+
+
+class CampaignWorkflow:
+    """The re-permission campaign's state machine: one execution per start or resume."""
+
+    def __init__(self, state_machine_arn: str, client: Any = None) -> None:
+        self._arn = state_machine_arn
+        self._client = client or boto3.client("stepfunctions")
+
+    def start(self, campaign_id: str, attempt: int) -> None:
+        """Execution `attempt` of the campaign; one that exists already (a repeated start) is
+        left as it is."""
+        name = campaign_id if attempt == 1 else f"{campaign_id}-{attempt}"
+        try:
+            self._client.start_execution(
+                stateMachineArn=self._arn, name=name, input=json.dumps({"campaignId": campaign_id})
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise
 
 
 class Workflow:
@@ -34,6 +56,14 @@ class Workflow:
             stateMachineArn=self._arn, name=request_id, input=json.dumps({"requestId": request_id})
         )
         return str(response["executionArn"])
+
+    def start_once(self, request_id: str) -> None:
+        """Start the request's execution unless one of that name exists (a retried step)."""
+        try:
+            self.start(request_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise
 
     def resume(self, task_token: str, output: dict[str, Any]) -> None:
         self._settle(
@@ -85,6 +115,24 @@ class EventPublisher:
             "at": change.at,
         }
         self._put(CONSENT_DETAIL_TYPE, detail)
+
+    def confirmations_requested(self, requests: list[dict[str, Any]]) -> None:
+        """A re-permission campaign asks these customers to confirm (each detail: campaignId,
+        customerId, topic, channel, token, expiresAt): the messaging system sends each their
+        token. At least once: consumers de-duplicate on campaignId + customerId."""
+        for start in range(0, len(requests), _PUT_EVENTS_LIMIT):
+            entries: list[Any] = [
+                {
+                    "Source": EVENT_SOURCE,
+                    "DetailType": CONFIRMATION_DETAIL_TYPE,
+                    "Detail": json.dumps(detail),
+                    "EventBusName": self._bus,
+                }
+                for detail in requests[start : start + _PUT_EVENTS_LIMIT]
+            ]
+            response = self._client.put_events(Entries=entries)
+            if response.get("FailedEntryCount"):
+                raise RuntimeError("EventBridge did not accept every confirmation request")
 
     def _put(self, detail_type: str, detail: dict[str, Any]) -> None:
         response = self._client.put_events(

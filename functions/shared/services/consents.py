@@ -39,14 +39,25 @@ class ConsentOutcome:
 
 
 def record_consent(
-    choice: ConsentChoice, actor: str, deps: Dependencies, confirmation_seconds: int
+    choice: ConsentChoice,
+    actor: str,
+    deps: Dependencies,
+    confirmation_seconds: int,
+    *,
+    expected_change: str | None = None,
 ) -> ConsentOutcome:
     """Record an opt-in or opt-out. Asking for what is already recorded changes nothing; an
-    unconfirmed opt-in never downgrades a granted consent to pending."""
+    unconfirmed opt-in never downgrades a granted consent to pending. With `expected_change`
+    (a re-permission campaign's revocation) only the consent as it was enrolled is changed
+    ("" for one imported without a change id); any later choice of the customer's wins: 409."""
     status = deps.repos.customers.privacy_status(choice.customer_id)
     if status is PrivacyStatus.FORGOTTEN:
         raise ConflictError("the customer has been forgotten; no consent can be recorded")
     current = deps.repos.consents.current(choice.customer_id, choice.key)
+    if expected_change is not None and (
+        current is None or (current.change_id or "") != expected_change
+    ):
+        raise ConflictError("the consent changed after it was read; it is left as it is")
     target = choice.status
     # A consent imported with the customer (no change id) never went through here: recording
     # the choice again gives it its suppression entries and history.
@@ -96,10 +107,13 @@ def confirm_consent(token: str, actor: str, deps: Dependencies) -> ConsentOutcom
     if datetime.fromisoformat(pending.expires_at) <= datetime.now(UTC):
         raise ConflictError("this confirmation token has expired; ask for a new one")
     current = deps.repos.consents.current(customer_id, pending.consent_key)
+    # A re-permission campaign's token confirms a consent that is still GRANTED (and must stay
+    # so past the deadline); any other token confirms a PENDING opt-in.
+    wanted = ConsentStatus.GRANTED if pending.campaign_id else ConsentStatus.PENDING
     if (
         current is None
-        or current.change_id != pending.change_id
-        or current.status is not ConsentStatus.PENDING
+        or (current.change_id or "") != pending.change_id
+        or current.status is not wanted
     ):
         raise ConflictError("the consent was changed after this token was issued")
     choice = ConsentChoice(
@@ -109,17 +123,22 @@ def confirm_consent(token: str, actor: str, deps: Dependencies) -> ConsentOutcom
         change_id=uuid.uuid4().hex,
         choice=choice,
         status=ConsentStatus.GRANTED,
-        previous=ConsentStatus.PENDING,
+        previous=current.status,
         actor=actor,
         at=utc_now(),
     )
     suppress, unsuppress = _suppression_change(change, deps)
+    campaign = {"campaignId": pending.campaign_id} if pending.campaign_id else {}
     deps.repos.transitions.record_consent(
         change,
-        pending.change_id,
+        current.change_id,
         unsuppress=unsuppress,
         used_token=pending,
-        details={**_details(change, suppress, unsuppress), "confirms": pending.change_id},
+        details={
+            **_details(change, suppress, unsuppress),
+            "confirms": pending.change_id,
+            **campaign,
+        },
     )
     _announce(change, deps)
     return ConsentOutcome(choice, change.status, change.at, choice.source, change.change_id, True)
