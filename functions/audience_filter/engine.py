@@ -232,9 +232,9 @@ class Screener:
         found: dict[int, set[str]] = {}
         for position, reasons_of in zip(header.positions, self._lookups, strict=True):
             fields = map(bytes.split, checked, repeat(b","), repeat(position + 1))
-            reasons = reasons_of(list(map(itemgetter(position), fields)))
-            for k in compress(range(len(reasons)), reasons):
-                found.setdefault(rows[k], set()).add(reasons[k])  # type: ignore[arg-type]
+            column = reasons_of(list(map(itemgetter(position), fields)))
+            for k in compress(range(len(column)), column):
+                found.setdefault(rows[k], set()).add(column[k])  # type: ignore[arg-type]
         invalid = [i for i, reasons in found.items() if INVALID in reasons]
         bad += [(i, INVALID) for i in invalid]
         for i, cause in sorted(bad):
