@@ -1,5 +1,6 @@
-"""The API's routes, read from functions/api/handler.py (the resolver's decorators), so API
-Gateway declares exactly what the handler serves."""
+"""The API's routes, read from the modules of functions/api (the resolver's decorators: the
+handler's own and those it registers from other modules, e.g. audience_routes.py), so API Gateway
+declares exactly what the function serves."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-HANDLER = Path(__file__).resolve().parents[2] / "functions" / "api" / "handler.py"
+API_PACKAGE = Path(__file__).resolve().parents[2] / "functions" / "api"
 SCHEMAS_MODULE = "functions.api.schemas"
 _METHODS = {"get", "post", "put", "patch", "delete"}
 _PARAM = re.compile(r"<(\w+)>")
@@ -47,9 +48,16 @@ def _body_model(function: ast.FunctionDef) -> str | None:
     return None
 
 
-def api_routes(handler: Path = HANDLER) -> list[Route]:
+def api_routes(package: Path = API_PACKAGE) -> list[Route]:
     routes = []
-    for node in ast.walk(ast.parse(handler.read_text())):
+    for module in sorted(package.glob("*.py")):
+        routes += _routes_of(module)
+    return sorted(routes, key=lambda r: (r.path, r.method))
+
+
+def _routes_of(module: Path) -> list[Route]:
+    routes = []
+    for node in ast.walk(ast.parse(module.read_text())):
         if not isinstance(node, ast.FunctionDef):
             continue
         for decorator in node.decorator_list:
@@ -69,7 +77,7 @@ def api_routes(handler: Path = HANDLER) -> list[Route]:
                         _body_model(node),
                     )
                 )
-    return sorted(routes, key=lambda r: (r.path, r.method))
+    return routes
 
 
 def body_schema(model_name: str) -> dict[str, Any]:
