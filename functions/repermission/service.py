@@ -68,6 +68,10 @@ def enrol_page(campaign_id: str, deps: Dependencies) -> dict[str, Any]:
         holders, cursor = repos.campaigns.consent_holders(
             campaign.consent_key, campaign.enrol_cursor, campaign.page_size
         )
+        # A request to re-consent to marketing is itself marketing: a ceased customer is
+        # not asked (and so never gets an outcome either).
+        ceased = repos.customers.ceased_among(h.customer_id for h in holders)
+        holders = [h for h in holders if h.customer_id not in ceased]
         tokens = {h.customer_id: _token(campaign, h.customer_id, deps) for h in holders}
         # An enrolment found is one an earlier attempt of this page wrote: its token may have
         # been used since, so it is not written again (the token itself is the same).
@@ -81,7 +85,9 @@ def enrol_page(campaign_id: str, deps: Dependencies) -> dict[str, Any]:
             deps.events.confirmations_requested(
                 [_confirmation_request(campaign, h, tokens[h.customer_id][0]) for h in holders]
             )
-        repos.campaigns.record_enrol_page(campaign_id, campaign.enrol_pages, cursor, len(holders))
+        repos.campaigns.record_enrol_page(
+            campaign_id, campaign.enrol_pages, cursor, len(holders), len(ceased)
+        )
     stored = repos.campaigns.get(campaign_id)
     if stored.enrol_cursor != END_CURSOR:
         return {"done": False}

@@ -23,6 +23,7 @@ from functions.shared.campaigns import (
     CampaignOutcome,
     CampaignPhase,
     CampaignStatus,
+    CustomerResult,
     Enrolment,
 )
 from functions.shared.consents import ConsentStatus, status_of
@@ -178,19 +179,18 @@ class CampaignRepository:
                 )
 
     def record_enrol_page(
-        self, campaign_id: str, page: int, cursor: str | None, enrolled: int
+        self, campaign_id: str, page: int, cursor: str | None, enrolled: int, ceased: int = 0
     ) -> bool:
         """False when this page was recorded already (a retry)."""
         m = self._model
-        return self._advance(
-            campaign_id,
-            [
-                m.data["enrolPages"].set(page + 1),
-                m.data["enrolled"].add(enrolled),
-                m.data["enrolCursor"].set(cursor or END_CURSOR),
-            ],
-            m.data["enrolPages"] == page,
-        )
+        actions = [
+            m.data["enrolPages"].set(page + 1),
+            m.data["enrolled"].add(enrolled),
+            m.data["enrolCursor"].set(cursor or END_CURSOR),
+        ]
+        if ceased:
+            actions.append(m.data[CustomerResult.SKIPPED_CEASED.value].add(ceased))
+        return self._advance(campaign_id, actions, m.data["enrolPages"] == page)
 
     # Outcome -----------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from functions.shared.consents import ConsentStatus, status_of
@@ -65,6 +65,15 @@ class CustomerRepository:
         if self._get(customer_id, PROFILE) is None:
             raise CustomerNotFoundError(customer_id)
         return PrivacyStatus.ACTIVE
+
+    def ceased_among(self, customer_ids: Iterable[str]) -> set[str]:
+        """Which of these customers are ceased: one batched read of their privacy items."""
+        keys = [(customer_id, PRIVACY) for customer_id in set(customer_ids)]
+        return {
+            item.customer_id
+            for item in self._model.batch_get(keys, consistent_read=True)
+            if item.privacy_status == PrivacyStatus.CEASED.value
+        }
 
     def get_privacy(self, customer_id: str) -> CustomerPrivacy:
         status = self.privacy_status(customer_id)
