@@ -81,14 +81,16 @@ def test_a_file_dropped_under_incoming_is_screened_into_clean_with_a_report(stac
         f"X-2,,020 79{forgotten['phone'][:2]} {forgotten['phone'][2:]},Bo,Leeds,20\n",
         f'{kept["id"]},{kept["email"]},,"Cy ""the"" Kept","multi\nline",30\n',
         "X-4,broken@example.com,,too,many,columns,here\n",
+        # The forgotten customer again, by e-mail only (nothing about them is stored but hashes).
+        f"X-5,{forgotten['email'].title()},,Bo,Leeds,20\n",
     ]
     name = f"spring-{uuid.uuid4().hex[:6]}.csv"
     _drop(stack, f"incoming/{name}", HEADER + "".join(rows).encode())
 
     assert _get(stack, f"clean/{name}") == HEADER + rows[2].encode()
     report = json.loads(_get(stack, f"clean/{name}.report.json"))
-    assert report["rowsIn"] == 4 and report["rowsOut"] == 1
-    assert report["dropped"] == {"CEASED": 1, "FORGOTTEN": 1}
+    assert report["rowsIn"] == 5 and report["rowsOut"] == 1
+    assert report["dropped"] == {"CEASED": 1, "FORGOTTEN": 2}
     assert report["malformed"]["lines"] == [6] and report["malformed"]["rows"] == 1
     _no_identifiers_in(json.dumps(report), ceased, forgotten, kept)
 
