@@ -1,4 +1,4 @@
-"""The one state machine, from infra/statemachine/ via DefinitionBody.from_string: each
+"""A state machine from one file of infra/statemachine/ via DefinitionBody.from_string: each
 `${...}` placeholder of the file is substituted with its function's ARN by CloudFormation."""
 
 from __future__ import annotations
