@@ -12,6 +12,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 
 from privacyctl.client import ApiError
+from tests.integration import audiences
 from tests.integration.conftest import run_request, seed_unique_person
 
 HEADER = b"customer_id,email,phone,first_name,city,points\n"
@@ -31,23 +32,6 @@ def person(stack):
     return make
 
 
-def _s3(stack):
-    return stack.client("s3")
-
-
-def _bucket(stack) -> str:
-    return stack.env["AUDIENCES_BUCKET"]
-
-
-def _get(stack, key: str) -> bytes:
-    return bytes(_s3(stack).get_object(Bucket=_bucket(stack), Key=key)["Body"].read())
-
-
-def _exists(stack, key: str) -> bool:
-    found = _s3(stack).list_objects_v2(Bucket=_bucket(stack), Prefix=key)
-    return any(o["Key"] == key for o in found.get("Contents", []))
-
-
 def _drop(stack, key: str, body: bytes, columns: dict[str, str] = COLUMNS, topic: str = ""):
     """An export job drops a file under incoming/: moto invokes the filter in-process, inside
     the upload, through the bucket's notification configuration. A multipart upload (as large
@@ -56,9 +40,9 @@ def _drop(stack, key: str, body: bytes, columns: dict[str, str] = COLUMNS, topic
     metadata = {"identifier-columns": json.dumps(columns)}
     if topic:
         metadata["topic"] = topic
-    _s3(stack).upload_fileobj(
+    audiences.s3(stack).upload_fileobj(
         io.BytesIO(body),
-        _bucket(stack),
+        audiences.bucket(stack),
         key,
         ExtraArgs={"Metadata": metadata},
         Config=TransferConfig(multipart_threshold=1),
@@ -87,8 +71,8 @@ def test_a_file_dropped_under_incoming_is_screened_into_clean_with_a_report(stac
     name = f"spring-{uuid.uuid4().hex[:6]}.csv"
     _drop(stack, f"incoming/{name}", HEADER + "".join(rows).encode())
 
-    assert _get(stack, f"clean/{name}") == HEADER + rows[2].encode()
-    report = json.loads(_get(stack, f"clean/{name}.report.json"))
+    assert audiences.read(stack, f"clean/{name}") == HEADER + rows[2].encode()
+    report = json.loads(audiences.read(stack, f"clean/{name}.report.json"))
     assert report["rowsIn"] == 5 and report["rowsOut"] == 1
     assert report["dropped"] == {"CEASED": 1, "FORGOTTEN": 2}
     assert report["malformed"]["lines"] == [6] and report["malformed"]["rows"] == 1
@@ -105,7 +89,7 @@ def test_gzip_json_lines_with_a_bom_free_utf8_body(stack, agent, person):
     name = f"weekly-{uuid.uuid4().hex[:6]}.jsonl.gz"
     body = gzip.compress("".join(rows).encode())
     _drop(stack, f"incoming/{name}", body, {"email": "mail"})
-    assert gzip.decompress(_get(stack, f"clean/{name}")) == rows[1].encode()
+    assert gzip.decompress(audiences.read(stack, f"clean/{name}")) == rows[1].encode()
 
 
 def test_a_bom_and_crlf_csv_keeps_its_header_bytes(stack, person):
@@ -113,22 +97,22 @@ def test_a_bom_and_crlf_csv_keeps_its_header_bytes(stack, person):
     body = b"\xef\xbb\xbfemail,n\r\n" + f"{kept['email']},1\r\n".encode()
     name = f"bom-{uuid.uuid4().hex[:6]}.csv"
     _drop(stack, f"incoming/{name}", body, {"email": "email"})
-    assert _get(stack, f"clean/{name}") == body
+    assert audiences.read(stack, f"clean/{name}") == body
 
 
 def test_a_file_without_the_named_column_fails_and_writes_nothing(stack, agent):
     name = f"nomail-{uuid.uuid4().hex[:6]}.csv"
     _drop(stack, f"incoming/{name}", b"id,mail\n1,a@example.com\n", {"email": "email"})
-    assert not _exists(stack, f"clean/{name}")
-    assert not _exists(stack, f"clean/{name}.report.json")
+    assert not audiences.exists(stack, f"clean/{name}")
+    assert not audiences.exists(stack, f"clean/{name}.report.json")
 
 
 @pytest.mark.parametrize("body", [b"", HEADER])
 def test_empty_and_header_only_files(stack, body):
     name = f"empty-{uuid.uuid4().hex[:6]}.csv"
     _drop(stack, f"incoming/{name}", body)
-    assert _get(stack, f"clean/{name}") == body
-    report = json.loads(_get(stack, f"clean/{name}.report.json"))
+    assert audiences.read(stack, f"clean/{name}") == body
+    report = json.loads(audiences.read(stack, f"clean/{name}.report.json"))
     assert (report["rowsIn"], report["rowsOut"]) == (0, 0)
 
 
@@ -137,8 +121,11 @@ def test_api_job_drops_a_customer_ceased_a_moment_before_it_starts(stack, agent,
     customer = person()
     key = f"exports/{uuid.uuid4().hex[:6]}.csv"
     body = HEADER + f"{customer['id']},x@example.org,,A,B,1\n".encode()
-    _s3(stack).put_object(Bucket=_bucket(stack), Key=key, Body=body)
-    source, destination = f"s3://{_bucket(stack)}/{key}", f"s3://{_bucket(stack)}/clean/{key}"
+    audiences.s3(stack).put_object(Bucket=audiences.bucket(stack), Key=key, Body=body)
+    source, destination = (
+        f"s3://{audiences.bucket(stack)}/{key}",
+        f"s3://{audiences.bucket(stack)}/clean/{key}",
+    )
     request = {"source": source, "destination": destination, "identifierColumns": COLUMNS}
 
     first = agent.call("POST", "/audiences/filter", request)
@@ -150,7 +137,7 @@ def test_api_job_drops_a_customer_ceased_a_moment_before_it_starts(stack, agent,
     assert job["status"] == "SUCCEEDED"
     assert (job["rowsIn"], job["rowsOut"], job["dropped"]) == (1, 0, {"CEASED": 1})
     assert job["destination"] == destination
-    assert _get(stack, f"clean/{key}") == HEADER
+    assert audiences.read(stack, f"clean/{key}") == HEADER
 
 
 def _expect_400(agent, body: dict[str, Any]) -> str:
@@ -161,15 +148,15 @@ def _expect_400(agent, body: dict[str, Any]) -> str:
 
 
 def test_bad_requests_are_rejected_and_write_nothing(stack, agent):
-    bucket = _bucket(stack)
+    bucket = audiences.bucket(stack)
     key = f"exports/{uuid.uuid4().hex[:6]}.csv"
-    _s3(stack).put_object(Bucket=bucket, Key=key, Body=HEADER)
+    audiences.s3(stack).put_object(Bucket=bucket, Key=key, Body=HEADER)
     good = {
         "source": f"s3://{bucket}/{key}",
         "destination": f"s3://{bucket}/clean/{key}",
         "identifierColumns": {"email": "email"},
     }
-    before = _s3(stack).list_objects_v2(Bucket=bucket, Prefix="jobs/").get("KeyCount", 0)
+    before = audiences.s3(stack).list_objects_v2(Bucket=bucket, Prefix="jobs/").get("KeyCount", 0)
     assert "incoming/" in _expect_400(
         agent, {**good, "destination": f"s3://{bucket}/incoming/x.csv"}
     )
@@ -183,7 +170,7 @@ def test_bad_requests_are_rejected_and_write_nothing(stack, agent):
     assert "destination must be under" in _expect_400(
         agent, {**good, "destination": f"s3://{bucket}/elsewhere/a.csv"}
     )
-    after = _s3(stack).list_objects_v2(Bucket=bucket, Prefix="jobs/").get("KeyCount", 0)
+    after = audiences.s3(stack).list_objects_v2(Bucket=bucket, Prefix="jobs/").get("KeyCount", 0)
     assert after == before
     with pytest.raises(ApiError) as caught:
         agent.call("GET", f"/audiences/filter/{uuid.uuid4()}")
@@ -214,22 +201,27 @@ def test_topic_opt_outs_only_for_that_topic(stack, person):
     for topic, rows_out in (("newsletter", 0), ("offers", 1), ("", 1)):
         name = f"topic-{uuid.uuid4().hex[:6]}.csv"
         _drop(stack, f"incoming/{name}", body, {"email": "email"}, topic)
-        report = json.loads(_get(stack, f"clean/{name}.report.json"))
+        report = json.loads(audiences.read(stack, f"clean/{name}.report.json"))
         assert report["rowsOut"] == rows_out, topic
 
 
 def test_redelivery_and_the_schedule_change_nothing_twice(stack):
     name = f"scheduled/{uuid.uuid4().hex[:6]}.csv"
     _drop(stack, f"incoming/{name}", HEADER, {"email": "email"})
-    first = _s3(stack).list_objects_v2(Bucket=_bucket(stack), Prefix="jobs/")["Contents"]
+    first = audiences.s3(stack).list_objects_v2(Bucket=audiences.bucket(stack), Prefix="jobs/")[
+        "Contents"
+    ]
     lam = stack.client("lambda")
     function = stack.env["AUDIENCE_FILTER_FUNCTION"]
-    head = _s3(stack).head_object(Bucket=_bucket(stack), Key=f"incoming/{name}")
+    head = audiences.s3(stack).head_object(Bucket=audiences.bucket(stack), Key=f"incoming/{name}")
     s3_event = {
         "Records": [
             {
                 "eventSource": "aws:s3",
-                "s3": {"bucket": {"name": _bucket(stack)}, "object": {"key": f"incoming/{name}"}},
+                "s3": {
+                    "bucket": {"name": audiences.bucket(stack)},
+                    "object": {"key": f"incoming/{name}"},
+                },
             }
         ]
     }
@@ -241,7 +233,9 @@ def test_redelivery_and_the_schedule_change_nothing_twice(stack):
         answers.append(json.loads(response["Payload"].read()))
     job_ids = {j["jobId"] for answer in answers for j in answer["jobs"]}
     assert len(job_ids) >= 1 and all(j["status"] == "SUCCEEDED" for a in answers for j in a["jobs"])
-    again = _s3(stack).list_objects_v2(Bucket=_bucket(stack), Prefix="jobs/")["Contents"]
+    again = audiences.s3(stack).list_objects_v2(Bucket=audiences.bucket(stack), Prefix="jobs/")[
+        "Contents"
+    ]
     records = {o["Key"]: o["ETag"] for o in first}
     assert {o["Key"]: o["ETag"] for o in again if o["Key"] in records} == records
     assert head["ETag"]
@@ -260,12 +254,14 @@ def test_privacyctl_filter_screens_a_local_file(
     audience.write_bytes(b"email,n\n" + f"{ceased['email']},1\n{kept['email']},2\n".encode())
     clean = tmp_path / "clean.csv"
     argv = ["--api", stack.api_url, "--token", "dev:alice:agent", "filter", str(audience)]
-    argv += ["-o", str(clean), "--email-column", "email", "--bucket", _bucket(stack)]
+    argv += ["-o", str(clean), "--email-column", "email", "--bucket", audiences.bucket(stack)]
     assert main(argv) == 0
     out = capsys.readouterr()
     assert clean.read_bytes() == b"email,n\n" + f"{kept['email']},2\n".encode()
     assert "2 rows in, 1 out; dropped: CEASED 1" in out.out
     assert "upload [" in out.err and "100%" in out.err
     _no_identifiers_in(out.out, ceased, kept)
-    leftovers = _s3(stack).list_objects_v2(Bucket=_bucket(stack), Prefix="requests/")
+    leftovers = audiences.s3(stack).list_objects_v2(
+        Bucket=audiences.bucket(stack), Prefix="requests/"
+    )
     assert leftovers.get("KeyCount", 0) == 0

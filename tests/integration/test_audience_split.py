@@ -20,6 +20,7 @@ from functions.shared.audience_jobs import AudienceJob, S3Location
 from functions.shared.multipart import MIN_PART_BYTES
 from functions.shared.repositories.audiences import AudienceFiles
 from infra.local import dispatch
+from tests.integration import audiences
 from tests.integration.conftest import run_request, seed_unique_person
 
 HEADER = b"customer_id,email,phone,first_name,city,points\n"
@@ -71,30 +72,13 @@ def _audience(
     return b"".join(lines), bad, dropped
 
 
-def _s3(stack):
-    return stack.client("s3")
-
-
-def _bucket(stack) -> str:
-    return stack.env["AUDIENCES_BUCKET"]
-
-
-def _get(stack, key: str) -> bytes:
-    return bytes(_s3(stack).get_object(Bucket=_bucket(stack), Key=key)["Body"].read())
-
-
-def _exists(stack, key: str) -> bool:
-    found = _s3(stack).list_objects_v2(Bucket=_bucket(stack), Prefix=key)
-    return any(o["Key"] == key for o in found.get("Contents", []))
-
-
 def _drop(stack, key: str, body: bytes) -> None:
     """A file left by an export job; `_deliver` then hands the filter the bucket notification's
     event (kept outside incoming/: moto 5.2.5 notifies a multipart upload there twice, once as
     if it had no metadata, which would screen each large file a second time with the default
     columns)."""
-    _s3(stack).put_object(
-        Bucket=_bucket(stack),
+    audiences.s3(stack).put_object(
+        Bucket=audiences.bucket(stack),
         Key=key,
         Body=body,
         Metadata={"identifier-columns": json.dumps(COLUMNS)},
@@ -106,7 +90,7 @@ def _deliver(stack, key: str) -> dict[str, Any]:
         "Records": [
             {
                 "eventSource": "aws:s3",
-                "s3": {"bucket": {"name": _bucket(stack)}, "object": {"key": key}},
+                "s3": {"bucket": {"name": audiences.bucket(stack)}, "object": {"key": key}},
             }
         ]
     }
@@ -120,7 +104,7 @@ def _deliver(stack, key: str) -> dict[str, Any]:
 def _finished(stack, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
-        record = json.loads(_get(stack, f"jobs/{job_id}.json"))
+        record = json.loads(audiences.read(stack, f"jobs/{job_id}.json"))
         if record["status"] in TERMINAL:
             return dict(record)
         assert time.monotonic() < deadline, f"job stuck in {record['status']}"
@@ -201,21 +185,24 @@ def test_a_large_file_is_screened_in_parts_exactly_as_in_one_piece(stack, people
 
     single = AudienceJob.from_dict(
         {
-            "source": f"s3://{_bucket(stack)}/{name}",
-            "destination": f"s3://{_bucket(stack)}/clean/single-{name}",
+            "source": f"s3://{audiences.bucket(stack)}/{name}",
+            "destination": f"s3://{audiences.bucket(stack)}/clean/single-{name}",
             "identifierColumns": COLUMNS,
         }
     )
     in_place = _screen_in_place(stack, single)
     assert in_place["status"] == "SUCCEEDED" and "execution" not in in_place
 
-    split_bytes, single_bytes = _get(stack, f"clean/{name}"), _get(stack, f"clean/single-{name}")
+    split_bytes, single_bytes = (
+        audiences.read(stack, f"clean/{name}"),
+        audiences.read(stack, f"clean/single-{name}"),
+    )
     if compressed:
         # One gzip member a part: the same rows once decompressed.
         split_bytes, single_bytes = gzip.decompress(split_bytes), gzip.decompress(single_bytes)
     assert len(split_bytes) > (0 if jsonl else MIN_PART_BYTES)
     assert split_bytes == single_bytes
-    report = json.loads(_get(stack, f"clean/{name}.report.json"))
+    report = json.loads(audiences.read(stack, f"clean/{name}.report.json"))
     assert _counts(report) == _counts(in_place) == _counts(record)
     assert report["dropped"] == dropped
     assert report["malformed"]["lines"] == bad_lines
@@ -243,13 +230,15 @@ def test_a_failing_part_leaves_nothing_at_the_destination(stack, people):
     assert record["status"] == "FAILED"
     assert record["error"]["code"] == "PART_FAILED"
     assert execution["status"] == "FAILED"
-    assert not _exists(stack, f"clean/{name}")
-    assert not _exists(stack, f"clean/{name}.report.json")
-    uploads = _s3(stack).list_multipart_uploads(Bucket=_bucket(stack), Prefix=f"clean/{name}")
+    assert not audiences.exists(stack, f"clean/{name}")
+    assert not audiences.exists(stack, f"clean/{name}.report.json")
+    uploads = audiences.s3(stack).list_multipart_uploads(
+        Bucket=audiences.bucket(stack), Prefix=f"clean/{name}"
+    )
     assert not uploads.get("Uploads")
     # Failed for good: a re-delivery answers the record, it does not screen again.
     assert _deliver(stack, name)["status"] == "FAILED"
-    assert not _exists(stack, f"clean/{name}")
+    assert not audiences.exists(stack, f"clean/{name}")
 
 
 def test_a_file_without_the_named_column_fails_the_split_job(stack):
@@ -260,7 +249,7 @@ def test_a_file_without_the_named_column_fails_the_split_job(stack):
     assert record["status"] == "FAILED"
     assert record["error"]["code"] == "VALIDATION_ERROR"
     assert "email" in record["error"]["message"] and "customer_id" in record["error"]["message"]
-    assert not _exists(stack, f"clean/{name}")
+    assert not audiences.exists(stack, f"clean/{name}")
 
 
 def test_redelivery_and_retried_steps_change_nothing_twice(stack, people):
@@ -269,7 +258,7 @@ def test_redelivery_and_retried_steps_change_nothing_twice(stack, people):
     _drop(stack, name, body)
     job_id = _deliver(stack, name)["jobId"]
     assert _finished(stack, job_id)["status"] == "SUCCEEDED"
-    s3, bucket = _s3(stack), _bucket(stack)
+    s3, bucket = audiences.s3(stack), audiences.bucket(stack)
 
     def etags() -> dict[str, str]:
         keys = [f"clean/{name}", f"clean/{name}.report.json", f"jobs/{job_id}.json"]
@@ -308,7 +297,7 @@ def test_redelivery_and_retried_steps_change_nothing_twice(stack, people):
 def test_objects_of_any_size_are_joined_in_order(stack):
     """The combine step's join: parts below S3's 5 MiB minimum are gathered, larger ones copied
     inside S3 (topped up from their head when small ones precede them)."""
-    files = AudienceFiles(_bucket(stack), _s3(stack))
+    files = AudienceFiles(audiences.bucket(stack), audiences.s3(stack))
     rng = random.Random(7)
     sizes = [1000, 3 * 2**20, 6 * 2**20, 11 * 2**20, 0, 2**20 + 5]
     blobs = [rng.randbytes(size) for size in sizes]
@@ -316,8 +305,8 @@ def test_objects_of_any_size_are_joined_in_order(stack):
     stored = []
     for n, blob in enumerate(blobs):
         key = f"{prefix}/{n}"
-        _s3(stack).put_object(Bucket=_bucket(stack), Key=key, Body=blob)
-        stored.append(files.describe(S3Location(_bucket(stack), key)))
-    target = S3Location(_bucket(stack), f"{prefix}/joined")
+        audiences.s3(stack).put_object(Bucket=audiences.bucket(stack), Key=key, Body=blob)
+        stored.append(files.describe(S3Location(audiences.bucket(stack), key)))
+    target = S3Location(audiences.bucket(stack), f"{prefix}/joined")
     files.concatenate(stored, target, "application/octet-stream")
-    assert _get(stack, target.key) == b"".join(blobs)
+    assert audiences.read(stack, target.key) == b"".join(blobs)
