@@ -8,34 +8,19 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import botocore.client
+from contextlib import AbstractContextManager
 
 from functions.shared.models import CustomerItem, bind
 from infra.local.stack import DEMO_CUSTOMERS, LocalStack
 from privacyctl.client import ApiClient
+from tests.bench.calls import counted_calls
 
 ACTIVITY_ITEMS = 10_000
 
 
-@contextmanager
-def dynamodb_calls() -> Iterator[Counter[str]]:
-    """Counts every DynamoDB call made in this process (the handlers run in it, on the stack)."""
-    calls: Counter[str] = Counter()
-    real_call = botocore.client.BaseClient._make_api_call
-
-    def counting(self, operation, params):
-        if self.meta.service_model.service_name == "dynamodb":
-            calls[operation] += 1
-        return real_call(self, operation, params)
-
-    botocore.client.BaseClient._make_api_call = counting
-    try:
-        yield calls
-    finally:
-        botocore.client.BaseClient._make_api_call = real_call
+def dynamodb_calls() -> AbstractContextManager[Counter[str]]:
+    """Counts every DynamoDB call made in this process, by operation."""
+    return counted_calls(lambda service, operation: operation if service == "dynamodb" else None)
 
 
 def _record(customer_id: str, activity_items: int) -> dict:

@@ -18,12 +18,10 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import botocore.client
 import pynamodb.settings
 
 from functions.shared.consents import CAMPAIGN_SOURCE, ConsentChoice
@@ -33,6 +31,7 @@ from functions.shared.settings import CampaignApplySettings
 from functions.shared.wiring import dependencies
 from infra.local.stack import LocalStack
 from privacyctl.client import ApiClient
+from tests.bench.calls import counted_calls
 
 # As in tests/bench/export.py: a transaction on moto copies the tables it touches and can outlast
 # pynamodb's 30 s read timeout on large tables; a client retry of a committed transaction would
@@ -46,25 +45,15 @@ OUTCOME_CUSTOMERS = int(os.environ.get("REPERMISSION_BENCH_OUTCOME", "1000"))
 PAGE_SIZE = 200
 
 
-@contextmanager
-def aws_calls() -> Iterator[Counter[str]]:
-    """Every AWS call made in this process by the handlers, as 'service:Operation' (the pattern
-    of tests/bench/forget.py's dynamodb_calls, for every service; the main thread's own polling
-    is left out)."""
-    calls: Counter[str] = Counter()
-    real_call = botocore.client.BaseClient._make_api_call
+def aws_calls() -> AbstractContextManager[Counter[str]]:
+    """Every AWS call the handlers make, as 'service:Operation'; the main thread's own polling
+    is left out."""
     main = threading.main_thread()
-
-    def counting(self, operation, params):
-        if threading.current_thread() is not main:
-            calls[f"{self.meta.service_model.service_name}:{operation}"] += 1
-        return real_call(self, operation, params)
-
-    botocore.client.BaseClient._make_api_call = counting
-    try:
-        yield calls
-    finally:
-        botocore.client.BaseClient._make_api_call = real_call
+    return counted_calls(
+        lambda service, operation: (
+            f"{service}:{operation}" if threading.current_thread() is not main else None
+        )
+    )
 
 
 def _seed(stack: LocalStack, prefix: str, topic: str, count: int) -> list[str]:
