@@ -14,6 +14,7 @@ import pytest
 
 from functions.shared.models import CustomerItem, bind
 from privacyctl.client import ApiClient, ApiError
+from tests.integration import audiences
 from tests.integration.conftest import (
     audit_entries,
     count_items,
@@ -23,7 +24,7 @@ from tests.integration.conftest import (
     seed_unique_person,
     suppression_entries,
 )
-from tests.integration.test_audience_filter import _drop, _get
+from tests.integration.test_audience_filter import _drop
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def _screen(stack, record: dict[str, Any], topic: str) -> int:
     name = f"consent-{uuid.uuid4().hex[:8]}.csv"
     body = f"email\n{record['profile']['email']}\n".encode()
     _drop(stack, f"incoming/{name}", body, {"email": "email"}, topic)
-    return int(json.loads(_get(stack, f"clean/{name}.report.json"))["rowsOut"])
+    return int(json.loads(audiences.read(stack, f"clean/{name}.report.json"))["rowsOut"])
 
 
 def test_opt_out_suppresses_the_topic_only_and_opt_in_lifts_it(stack, agent, compliance, person):
