@@ -104,7 +104,13 @@ def personal_values(record: dict[str, Any]) -> list[str]:
 
 
 def seed_unique_person(stack: LocalStack) -> dict[str, Any]:
-    """A fresh customer whose id, e-mail and phone nobody else has (suppression is per
+    record = unique_person()
+    stack.seed([record])
+    return record
+
+
+def unique_person() -> dict[str, Any]:
+    """A fresh customer record whose id, e-mail and phone nobody else has (suppression is per
     identifier, so a shared one would leak between tests)."""
     tag = uuid.uuid4().hex[:10]
     digits = str(int(tag, 16))[-6:].rjust(6, "0")
@@ -113,5 +119,4 @@ def seed_unique_person(stack: LocalStack) -> dict[str, Any]:
     record["profile"]["email"] = f"{tag}@example.com"
     record["profile"]["phone"] = f"+44 20 79{digits[:2]} {digits[2:]}"
     record["relations"] = []
-    stack.seed([record])
     return record

@@ -22,10 +22,10 @@ from tests.integration.conftest import (
     audit_entries,
     count_items,
     customer_items,
-    demo_record,
     personal_values,
     run_request,
     suppression_entries,
+    unique_person,
     wait_for,
 )
 from tests.integration.test_consents import _screen
@@ -35,13 +35,7 @@ CAMPAIGNS = "/repermission-campaigns"
 
 def _seed(stack, topic: str) -> dict[str, Any]:
     """A customer nobody shares identifiers with, holding a granted e-mail consent for `topic`."""
-    tag = uuid.uuid4().hex[:10]
-    digits = str(int(tag, 16))[-6:].rjust(6, "0")
-    record = demo_record("C-1002")
-    record["customerId"] = f"T-{tag}"
-    record["profile"]["email"] = f"{tag}@example.com"
-    record["profile"]["phone"] = f"+44 20 78{digits[:2]} {digits[2:]}"
-    record["relations"] = []
+    record = unique_person()
     record["consents"] = [
         {
             "topic": topic,
