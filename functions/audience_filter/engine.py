@@ -17,7 +17,7 @@ from itertools import chain, compress, repeat
 from operator import itemgetter
 from typing import BinaryIO
 
-from functions.shared.audience_jobs import Format
+from functions.audience_filter.jobs import Format
 from functions.shared.errors import ValidationError
 from functions.shared.identifiers import IdentifierKind, KeyedHasher
 from functions.shared.suppression_reasons import report_reason, strongest

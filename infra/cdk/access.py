@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from functions.shared.audience_jobs import CLEAN, JOBS, SOURCE_PREFIXES, WORK
+from functions.audience_filter.jobs import CLEAN, JOBS, SOURCE_PREFIXES, WORK
 
 
 @dataclass(frozen=True)

@@ -310,8 +310,8 @@ class LocalStack:
         return dict(payload)
 
     def seed(self, customers: list[dict[str, Any]]) -> None:
+        from functions.shared.customers import customer_items
         from functions.shared.models import CustomerItem, bind
-        from functions.shared.repositories.customers import customer_items
 
         model = bind(CustomerItem, self.env["CUSTOMERS_TABLE"])
         with model.batch_write() as batch:

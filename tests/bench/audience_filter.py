@@ -20,11 +20,11 @@ import time
 from pathlib import Path
 
 from functions.audience_filter.engine import Screener, Screening
+from functions.audience_filter.jobs import Format
 from functions.audience_filter.parts import screen_file
-from functions.shared.audience_jobs import Format
 from functions.shared.identifiers import IdentifierKind, KeyedHasher
 from functions.shared.models import SuppressionItem, bind
-from functions.shared.repositories.suppression import SuppressionRepository
+from functions.shared.suppression import SuppressionRepository
 from infra.local.stack import LocalStack
 
 SIZES = [int(n) for n in os.environ.get("BENCH_AUDIENCE_ROWS", "1000000,10000000").split(",")]

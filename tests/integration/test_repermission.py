@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from functions.repermission.service import forget_request_id
+from functions.campaigns.repository import campaign_key
+from functions.campaigns.steps import forget_request_id
 from functions.shared.models import AuditEntryItem, bind
-from functions.shared.repositories.campaigns import campaign_key
 from infra.local import dispatch
 from privacyctl.client import ApiClient, ApiError
 from tests.integration.conftest import (

@@ -12,8 +12,8 @@ import pytest
 from functions.audience_filter import engine
 from functions.audience_filter import parts as parts_module
 from functions.audience_filter.engine import MissingColumnsError, Screener, Screening
+from functions.audience_filter.jobs import Format
 from functions.audience_filter.parts import plan_parts, screen_file
-from functions.shared.audience_jobs import Format
 from functions.shared.identifiers import IdentifierKind, KeyedHasher
 
 KEY = bytes(range(32))
