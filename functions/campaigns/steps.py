@@ -9,6 +9,7 @@ consent, a FORGET request with an id derived from campaign and customer, are fou
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import Counter
 from typing import Any, Protocol
 
@@ -33,15 +34,23 @@ from functions.consents.service import ConsentStores, record_consent
 from functions.requests.factory import SubmissionPolicy, new_request
 from functions.requests.lifecycle import RequestStores, advance, create_request
 from functions.requests.workflow import RequestWorkflow
+from functions.shared import clock
 from functions.shared.clock import utc_now
 from functions.shared.customers import CustomerRepository
 from functions.shared.domain import ConsentStatus, PrivacyStatus, RequestStatus, RequestType
-from functions.shared.errors import ConflictError, CustomerNotFoundError, RequestNotFoundError
+from functions.shared.errors import (
+    ConflictError,
+    CustomerNotFoundError,
+    RequestNotFoundError,
+    TransientError,
+)
 from functions.shared.events import Publisher
 from functions.shared.identifiers import KeyedHasher
 from functions.shared.observability import logger
 
 CONFIRMATION_DETAIL_TYPE = "ConsentConfirmationRequested"
+# How early a woken step may be and still wait for the deadline itself.
+EARLY_WAKE_SECONDS = 30
 
 
 class EnrolStores(CampaignStores, Protocol):
@@ -119,6 +128,7 @@ def next_page(campaign_id: str, deps: CampaignStores) -> dict[str, Any]:
     """The deadline has passed: the next page of enrolled customers, in batches for the Map."""
     campaign = deps.campaigns.get(campaign_id)
     if campaign.phase is CampaignPhase.AWAITING_DEADLINE:
+        _not_before(campaign.deadline)
         change_campaign(
             deps,
             campaign_id,
@@ -231,6 +241,16 @@ def apply_outcome(campaign: Campaign, enrolment: Enrolment, deps: OutcomeStores)
     if campaign.outcome is CampaignOutcome.REVOKE:
         return _revoke(campaign, enrolment, deps)
     return _request_forget(campaign, customer_id, deps)
+
+
+def _not_before(deadline: str) -> None:
+    """No outcome before the deadline, whatever woke the step: a Wait state rounds its timestamp
+    (moto's fired 0.75 s early). A few seconds early are slept off; more is a retry."""
+    remaining = (clock.parse(deadline) - clock.now()).total_seconds()
+    if remaining > EARLY_WAKE_SECONDS:
+        raise TransientError("the campaign's deadline has not been reached yet")
+    if remaining > 0:
+        time.sleep(remaining)
 
 
 def forget_request_id(campaign_id: str, customer_id: str) -> str:

@@ -19,6 +19,7 @@ from functions.consents.rules import (
     new_token,
     token_customer,
     token_hash,
+    validate_choice,
 )
 from functions.shared import clock
 from functions.shared.audit_entries import audit_entry
@@ -268,3 +269,27 @@ def _announce(change: ConsentChange, deps: ConsentStores) -> None:
             "at": change.at,
         },
     )
+
+
+def import_consents(
+    customer_id: str, consents: list[dict[str, Any]], actor: str, deps: ConsentStores
+) -> int:
+    """A CRM import's consents, after the customer's own items were imported: each opt-out is
+    recorded as any opt-out is (history, OPTED_OUT:<topic> entries, audit entry, event), so an
+    imported opt-out keeps the person out of the topic's audiences from the start. Opt-ins stay
+    as imported: their confirmation happened where they were collected. Answers how many opt-outs
+    were recorded."""
+    recorded = 0
+    for consent in consents:
+        if consent.get("granted") or consent.get("status") in ("GRANTED", "PENDING"):
+            continue
+        choice = validate_choice(
+            customer_id,
+            consent["topic"],
+            consent["channel"],
+            False,
+            consent.get("source", "import"),
+            consent.get("brand"),
+        )
+        recorded += record_consent(choice, actor, deps, 0).changed
+    return recorded

@@ -310,6 +310,10 @@ class LocalStack:
         return dict(payload)
 
     def seed(self, customers: list[dict[str, Any]]) -> None:
+        """The CRM import of the demo customers, then their opt-outs through the product's own
+        consent service (history, suppression entries, audit entries), so that the demo shows
+        what the product itself would have written."""
+        from functions.consents.service import import_consents
         from functions.shared.customers import customer_items
         from functions.shared.models import CustomerItem, bind
 
@@ -318,7 +322,16 @@ class LocalStack:
             for record in customers:
                 for item in customer_items(model, record):
                     batch.save(item)
+        deps = self.api_dependencies()
+        for record in customers:
+            import_consents(record["customerId"], record.get("consents", []), "demo-seed", deps)
 
+    def api_dependencies(self) -> Any:
+        """The API function's own dependencies, built from this stack's settings."""
+        from functions.api.dependencies import ApiDependencies
+        from functions.shared.settings import ApiSettings
+
+        return ApiDependencies.of(ApiSettings.from_env(self.env))
 
 def _use_fake_credentials() -> None:
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
