@@ -9,6 +9,7 @@ from typing import Any
 from functions.audit.repository import AuditFilter, AuditPage
 from functions.campaigns.rules import CAMPAIGN_RECORD_TYPE
 from functions.consents.rules import CONSENT_RECORD_TYPE
+from functions.shared import clock
 from functions.shared.audit_chain import Break, Verification
 from functions.shared.domain import RequestType
 from functions.shared.errors import ValidationError
@@ -34,8 +35,7 @@ def _moment(name: str, raw: str, end_of_day: bool) -> str:
         raise ValidationError(
             f"{name} must be an ISO 8601 date or a date-time with a time zone"
         ) from None
-    utc = moment.astimezone(UTC)
-    return utc.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return clock.iso(moment)
 
 
 def parse_audit_query(

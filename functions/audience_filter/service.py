@@ -17,7 +17,7 @@ from functions.audience_filter.files import AudienceFiles
 from functions.audience_filter.jobs import AudienceJob, Format, JobStatus
 from functions.audience_filter.parts import screen_file
 from functions.audience_filter.splits import SplitExecutions
-from functions.shared.domain import utc_now
+from functions.shared.clock import utc_now
 from functions.shared.errors import NotFoundError, ValidationError
 from functions.shared.identifiers import KeyedHasher
 from functions.shared.observability import logger

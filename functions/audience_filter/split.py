@@ -29,7 +29,7 @@ from functions.audience_filter.service import (
     started,
     succeeded,
 )
-from functions.shared.domain import utc_now
+from functions.shared.clock import utc_now
 from functions.shared.errors import NotFoundError
 from functions.shared.identifiers import KeyedHasher
 from functions.shared.observability import logger

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import boto3
 
+from functions.shared import clock
 from functions.shared.audit_chain import ChainHead, Digest
 from functions.shared.aws_errors import domain_errors
 from functions.shared.clock import utc_now
@@ -34,8 +35,7 @@ class DigestStore:
         if self._retention_days:
             extra = {
                 "ObjectLockMode": "COMPLIANCE",
-                "ObjectLockRetainUntilDate": datetime.now(UTC)
-                + timedelta(days=self._retention_days),
+                "ObjectLockRetainUntilDate": clock.now() + timedelta(days=self._retention_days),
                 "ChecksumAlgorithm": "SHA256",
             }
         self._client.put_object(

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from functions.consents.rules import CHANNELS
+from functions.shared import clock
 from functions.shared.errors import ValidationError
 from functions.shared.suppression_reasons import validate_topic
 
@@ -126,7 +127,7 @@ def parse_deadline(raw: str, now: datetime) -> str:
         raise ValidationError("the deadline must be in the future")
     if moment > now + timedelta(days=MAX_DEADLINE_DAYS):
         raise ValidationError(f"the deadline must be within {MAX_DEADLINE_DAYS} days")
-    return moment.isoformat().replace("+00:00", "Z")
+    return clock.iso(moment, "seconds")
 
 
 @dataclass(frozen=True)

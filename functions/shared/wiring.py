@@ -29,6 +29,7 @@ class LambdaFunction(Generic[E, D]):
         self,
         work: Callable[[E, D], Any],
         event: type[E],
+        settings: type[Settings],
         build: Callable[[], D],
         correlation_id_path: str | None,
         publishes_metrics: bool,
@@ -36,7 +37,9 @@ class LambdaFunction(Generic[E, D]):
         self.__name__ = work.__name__
         self.__doc__ = work.__doc__
         self._work = work
-        self._event = event
+        self.event = event
+        # What the function reads from its environment (infra/functions.py declares the same).
+        self.settings = settings
         self._build = build
         self._deps: D | None = None
         run = logger.inject_lambda_context(correlation_id_path=correlation_id_path)(self._run)
@@ -56,7 +59,7 @@ class LambdaFunction(Generic[E, D]):
         self._deps = deps
 
     def _run(self, event: dict[str, Any], context: LambdaContext) -> Any:
-        return self._work(parse(event=event, model=self._event), self.dependencies())
+        return self._work(parse(event=event, model=self.event), self.dependencies())
 
 
 def lambda_function(
@@ -71,6 +74,7 @@ def lambda_function(
         return LambdaFunction(
             work,
             event,
+            settings,
             lambda: build(settings.from_env()),
             correlation_id_path,
             publishes_metrics,
