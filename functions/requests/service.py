@@ -120,6 +120,8 @@ def confirm_request(request_id: str, caller: Caller, deps: SubmittingStores) -> 
 
 def cancel_request(request_id: str, caller: Caller, deps: SubmittingStores) -> PrivacyRequest:
     request = deps.requests.get(request_id)
+    # The cancellation ends the request and so removes its token: keep the one read here.
+    task_token = request.task_token
     if request.status is RequestStatus.AWAITING_CONFIRMATION:
         advance(
             deps,
@@ -134,8 +136,9 @@ def cancel_request(request_id: str, caller: Caller, deps: SubmittingStores) -> P
             "can be cancelled"
         )
     request = deps.requests.get(request_id)
-    if request.task_token:
-        deps.workflow.abort(request.task_token, CANCELLED_ERROR, "the agent cancelled the request")
+    task_token = request.task_token or task_token
+    if task_token:
+        deps.workflow.abort(task_token, CANCELLED_ERROR, "the agent cancelled the request")
     return request
 
 
