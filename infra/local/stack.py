@@ -333,6 +333,7 @@ class LocalStack:
 
         return ApiDependencies.of(ApiSettings.from_env(self.env))
 
+
 def _use_fake_credentials() -> None:
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
