@@ -216,14 +216,7 @@ class CampaignRepository:
                     self._model(
                         enrolment.customer_id,
                         consent_token_key(token_hash),
-                        data={
-                            "topic": campaign.topic,
-                            "channel": campaign.channel,
-                            "consentKey": campaign.consent_key,
-                            "changeId": enrolment.change_id,
-                            "expiresAt": campaign.deadline,
-                            "campaignId": campaign.campaign_id,
-                        },
+                        data=enrolment_token_fields(campaign, enrolment),
                         request_id=enrolment.change_id or None,
                         updated_at=at,
                     )
@@ -294,6 +287,18 @@ class CampaignRepository:
                 return False
             raise
         return True
+
+
+def enrolment_token_fields(campaign: Campaign, enrolment: Enrolment) -> dict[str, Any]:
+    """An enrolled customer's confirmation token item: it confirms the consent as enrolled."""
+    return {
+        "topic": campaign.topic,
+        "channel": campaign.channel,
+        "consentKey": campaign.consent_key,
+        "changeId": enrolment.change_id,
+        "expiresAt": campaign.deadline,
+        "campaignId": campaign.campaign_id,
+    }
 
 
 def _data(item: CustomerItem) -> dict[str, Any]:

@@ -117,16 +117,7 @@ class ConsentRepository:
         item = m(
             change.choice.customer_id,
             consent_token_key(used.token_hash),
-            data={
-                "changeId": used.change_id,
-                "confirmedBy": change.change_id,
-                "consentKey": used.consent_key,
-                "topic": change.choice.topic,
-                "channel": change.choice.channel,
-                "expiresAt": used.expires_at,
-                "usedAt": change.at,
-                **({"campaignId": used.campaign_id} if used.campaign_id else {}),
-            },
+            data=used_token_fields(change, used),
             request_id=used.change_id,
             updated_at=change.at,
         )
@@ -187,4 +178,18 @@ def _fields(change: ConsentChange) -> dict[str, Any]:
         "changedBy": change.actor,
         "changeId": change.change_id,
         **({"brand": choice.brand} if choice.brand else {}),
+    }
+
+
+def used_token_fields(change: ConsentChange, used: PendingConfirmation) -> dict[str, Any]:
+    """A token item once `change` used it up: it keeps what it confirmed, never the token."""
+    return {
+        "changeId": used.change_id,
+        "confirmedBy": change.change_id,
+        "consentKey": used.consent_key,
+        "topic": change.choice.topic,
+        "channel": change.choice.channel,
+        "expiresAt": used.expires_at,
+        "usedAt": change.at,
+        **({"campaignId": used.campaign_id} if used.campaign_id else {}),
     }

@@ -3,7 +3,7 @@ customer's status, the status change itself (cease, resume), and the handler's s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from functions.shared.domain import (
     RequestType,
     Suppression,
     ensure_request_allowed,
+    target_privacy_status,
 )
 from functions.shared.errors import ConflictError, CustomerNotFoundError, ValidationError
 from functions.shared.observability import logger, metrics
@@ -27,6 +28,8 @@ from functions.shared.suppression import count_by_kind
 from functions.shared.wiring import LambdaFunction, lambda_function
 
 D = TypeVar("D", bound=RequestStores)
+# The index entries a status change adds and lifts.
+SuppressionChange = tuple[list[Suppression], list[Suppression]]
 S = TypeVar("S", bound=Settings)
 
 
@@ -79,24 +82,30 @@ def status_if_still_allowed(request: PrivacyRequest, deps: RequestStores) -> Pri
     return status
 
 
-def change_privacy_status(
+def apply_status_change(
+    request_id: str,
+    request_type: RequestType,
     deps: RequestStores,
-    request: PrivacyRequest,
-    current: PrivacyStatus,
-    target: PrivacyStatus,
-    *,
-    suppress: Sequence[Suppression] = (),
-    lift: Sequence[Suppression] = (),
-) -> None:
-    """APPLIED, the customer's new status and the suppression-index change in one transaction,
+    index_change: Callable[[PrivacyRequest], SuppressionChange],
+) -> ApplyOutcome:
+    """Move a confirmed request's customer to the type's target status: APPLIED, the customer's
+    new status and the suppression-index change `index_change` names, in one transaction
     conditioned on the prior states. A retry after success changes nothing."""
+    request = request_to_apply(request_id, request_type, deps)
+    if request is None:
+        return ApplyOutcome.APPLIED
+    current = status_if_still_allowed(request, deps)
+    if current is None:
+        return ApplyOutcome.REJECTED
+    target = target_privacy_status(request_type)
     change = StatusChange(to=target, expected=frozenset({current}))
+    suppress, lift = index_change(request)
 
     def writes(at: str) -> list[Any]:
         return [
             deps.customers.change_status(request.customer_id, change, request.request_id, at),
             deps.customers.exists(request.customer_id),
-            *deps.suppression.changes(list(suppress), list(lift), at, request.request_id),
+            *deps.suppression.changes(suppress, lift, at, request.request_id),
         ]
 
     advance(
@@ -108,7 +117,8 @@ def change_privacy_status(
         details={
             "privacyStatusFrom": current.value,
             "privacyStatusTo": target.value,
-            "suppressionEntriesAdded": count_by_kind(list(suppress)),
-            "suppressionEntriesRemoved": count_by_kind(list(lift)),
+            "suppressionEntriesAdded": count_by_kind(suppress),
+            "suppressionEntriesRemoved": count_by_kind(lift),
         },
     )
+    return ApplyOutcome.APPLIED

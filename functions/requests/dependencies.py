@@ -71,13 +71,13 @@ class WorkflowStores(Stores):
 
 
 @dataclass
-class AnnouncingStores(Stores):
+class CompletionStores(Stores):
     """Completion announces requests on the event bus."""
 
     events: Publisher
 
     @classmethod
-    def from_settings(cls, settings: CompletionSettings) -> AnnouncingStores:
+    def from_settings(cls, settings: CompletionSettings) -> CompletionStores:
         return cls.build(settings, events=EventPublisher(settings.event_bus_name))
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.requests.dependencies import AnnouncingStores, Stores, WorkflowStores
+from functions.requests.dependencies import CompletionStores, Stores, WorkflowStores
 from functions.requests.events import AwaitConfirmationEvent, FinishEvent, StepEvent
 from functions.requests.steps import await_confirmation, finish_request, validate_request
 from functions.shared.domain import RequestStatus
@@ -32,11 +32,11 @@ def keep_token(event: AwaitConfirmationEvent, deps: WorkflowStores) -> None:
 @lambda_function(
     FinishEvent,
     CompletionSettings,
-    AnnouncingStores.from_settings,
+    CompletionStores.from_settings,
     correlation_id_path="requestId",
     publishes_metrics=True,
 )
-def finish(event: FinishEvent, deps: AnnouncingStores) -> dict[str, Any]:
+def finish(event: FinishEvent, deps: CompletionStores) -> dict[str, Any]:
     outcome = RequestStatus(event.outcome)
     result = finish_request(event.request_id, outcome, deps, event.error)
     metrics.add_metric(name=f"Requests{outcome.title()}", unit=MetricUnit.Count, value=1)

@@ -168,16 +168,7 @@ class CustomerRepository:
             return CustomerPrivacy(customer_id=customer_id, privacy_status=status)
         privacy = self._get(customer_id, PRIVACY)
         consents = tuple(
-            Consent(
-                topic=data["topic"],
-                channel=data["channel"],
-                granted=status_of(data) is ConsentStatus.GRANTED,
-                at=data["at"],
-                source=data["source"],
-                status=status_of(data).value,
-                brand=data.get("brand"),
-            )
-            for data in (_record(item).fields for item in self._items(customer_id, CONSENT_PREFIX))
+            consent_from(_record(item).fields) for item in self._items(customer_id, CONSENT_PREFIX)
         )
         open_requests = tuple(
             str(item.request_id) for item in self._items(customer_id, OPEN_REQUEST_PREFIX)
@@ -252,6 +243,19 @@ class CustomerRepository:
                 for sk in batch_keys:
                     batch.delete(self._model(customer_id, sk))
         return len(keys)
+
+
+def consent_from(data: dict[str, Any]) -> Consent:
+    """A CONSENT# item's data as the customer's consent."""
+    return Consent(
+        topic=data["topic"],
+        channel=data["channel"],
+        granted=status_of(data) is ConsentStatus.GRANTED,
+        at=data["at"],
+        source=data["source"],
+        status=status_of(data).value,
+        brand=data.get("brand"),
+    )
 
 
 def _record(item: CustomerItem) -> CustomerRecord:

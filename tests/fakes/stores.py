@@ -16,6 +16,7 @@ from functions.campaigns.repository import (
     ENROL_PREFIX,
     campaign_fields,
     campaign_key,
+    enrolment_token_fields,
     to_campaign,
 )
 from functions.campaigns.rules import (
@@ -31,6 +32,7 @@ from functions.consents.repository import (
     consent_key,
     consent_log_key,
     consent_token_key,
+    used_token_fields,
 )
 from functions.consents.rules import ConsentChange
 from functions.shared.audit_chain import ChainHead, Digest
@@ -44,12 +46,12 @@ from functions.shared.customers import (
     READ_FIRST,
     RELATION_PREFIX,
     StatusChange,
+    consent_from,
     customer_items,
     open_request_key,
     tombstone_key,
 )
 from functions.shared.domain import (
-    Consent,
     ConsentStatus,
     CustomerIdentifiers,
     CustomerPrivacy,
@@ -273,19 +275,8 @@ class FakeCustomers:
             return CustomerPrivacy(customer_id=customer_id, privacy_status=status)
         privacy = self.table.get(customer_id, PRIVACY)
         consents = tuple(
-            Consent(
-                topic=data["topic"],
-                channel=data["channel"],
-                granted=status_of(data) is ConsentStatus.GRANTED,
-                at=data["at"],
-                source=data["source"],
-                status=status_of(data).value,
-                brand=data.get("brand"),
-            )
-            for data in (
-                _record(sk, item).fields
-                for sk, item in self.table.query(customer_id, CONSENT_PREFIX)
-            )
+            consent_from(_record(sk, item).fields)
+            for sk, item in self.table.query(customer_id, CONSENT_PREFIX)
         )
         open_requests = tuple(
             str(item.request_id) for _, item in self.table.query(customer_id, OPEN_REQUEST_PREFIX)
@@ -577,16 +568,7 @@ class FakeConsents:
         customer_id = change.choice.customer_id
         key = consent_token_key(used.token_hash)
         item = Item(
-            data={
-                "changeId": used.change_id,
-                "confirmedBy": change.change_id,
-                "consentKey": used.consent_key,
-                "topic": change.choice.topic,
-                "channel": change.choice.channel,
-                "expiresAt": used.expires_at,
-                "usedAt": change.at,
-                **({"campaignId": used.campaign_id} if used.campaign_id else {}),
-            },
+            data=used_token_fields(change, used),
             request_id=used.change_id,
             updated_at=change.at,
         )
@@ -718,14 +700,7 @@ class FakeCampaigns:
                 enrolment.customer_id,
                 consent_token_key(token_hash),
                 Item(
-                    data={
-                        "topic": campaign.topic,
-                        "channel": campaign.channel,
-                        "consentKey": campaign.consent_key,
-                        "changeId": enrolment.change_id,
-                        "expiresAt": campaign.deadline,
-                        "campaignId": campaign.campaign_id,
-                    },
+                    data=enrolment_token_fields(campaign, enrolment),
                     request_id=enrolment.change_id or None,
                     updated_at=at,
                 ),
