@@ -148,18 +148,7 @@ class ConsentRepository:
         if item is None:
             return None
         data = _data(item)
-        return PendingConfirmation(
-            token_hash=token_hash,
-            change_id=str(data["changeId"]),
-            consent_key=str(data["consentKey"]),
-            topic=str(data["topic"]),
-            channel=str(data["channel"]),
-            brand=str(data["brand"]) if data.get("brand") else None,
-            expires_at=str(data["expiresAt"]),
-            used_at=str(data["usedAt"]) if data.get("usedAt") else None,
-            version=str(item.updated_at),
-            campaign_id=str(data["campaignId"]) if data.get("campaignId") else None,
-        )
+        return pending_from(token_hash, data, str(item.updated_at))
 
 
 def _data(item: CustomerItem) -> dict[str, object]:
@@ -193,3 +182,19 @@ def used_token_fields(change: ConsentChange, used: PendingConfirmation) -> dict[
         "usedAt": change.at,
         **({"campaignId": used.campaign_id} if used.campaign_id else {}),
     }
+
+
+def pending_from(token_hash: str, data: dict[str, Any], version: str) -> PendingConfirmation:
+    """A CONSENTTOKEN# item's data as the confirmation it stands for."""
+    return PendingConfirmation(
+        token_hash=token_hash,
+        change_id=str(data["changeId"]),
+        consent_key=str(data["consentKey"]),
+        topic=str(data["topic"]),
+        channel=str(data["channel"]),
+        brand=str(data["brand"]) if data.get("brand") else None,
+        expires_at=str(data["expiresAt"]),
+        used_at=str(data["usedAt"]) if data.get("usedAt") else None,
+        version=version,
+        campaign_id=str(data["campaignId"]) if data.get("campaignId") else None,
+    )

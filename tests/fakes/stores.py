@@ -32,6 +32,7 @@ from functions.consents.repository import (
     consent_key,
     consent_log_key,
     consent_token_key,
+    pending_from,
     used_token_fields,
 )
 from functions.consents.rules import ConsentChange
@@ -597,18 +598,7 @@ class FakeConsents:
         if item is None:
             return None
         data = item.data
-        return PendingConfirmation(
-            token_hash=token_hash,
-            change_id=str(data["changeId"]),
-            consent_key=str(data["consentKey"]),
-            topic=str(data["topic"]),
-            channel=str(data["channel"]),
-            brand=str(data["brand"]) if data.get("brand") else None,
-            expires_at=str(data["expiresAt"]),
-            used_at=str(data["usedAt"]) if data.get("usedAt") else None,
-            version=str(item.updated_at),
-            campaign_id=str(data["campaignId"]) if data.get("campaignId") else None,
-        )
+        return pending_from(token_hash, data, str(item.updated_at))
 
 
 # Re-permission campaigns -----------------------------------------------------------------------
