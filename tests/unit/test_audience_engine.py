@@ -17,7 +17,7 @@ from functions.shared.audience_jobs import Format
 from functions.shared.identifiers import IdentifierKind, KeyedHasher
 
 KEY = bytes(range(32))
-HASHER = KeyedHasher(KEY, "44")
+HASHER = KeyedHasher(KEY, "GB")
 EMAIL, PHONE, CUSTOMER = IdentifierKind.EMAIL, IdentifierKind.PHONE, IdentifierKind.CUSTOMER_ID
 # What cease, forget and (issue 7) opt-outs put in the index, hashed the index's way.
 INDEX = {
