@@ -425,22 +425,20 @@ def _lookup(kind: IdentifierKind, hasher: KeyedHasher, index: Mapping[bytes, str
     """The suppression reasons of a column of identifier fields as a file holds them: None
     where a field is blank or not suppressed, INVALID where it cannot be normalised. A value
     with a v1 hash of its own (its v1 form differs) is looked up by both."""
-    digests, get = hasher.screening_bytes_digester(kind), index.get
+    digests, get = hasher.column_digester(kind), index.get
 
-    def reason_of(value: bytes) -> str | None:
-        try:
-            found = digests(value)
-        except ValidationError:
-            return INVALID
-        if found is None:
-            return None
-        new, old = found
-        if old is None:
-            return get(new)
-        reasons = {r for r in (get(new), get(old)) if r}
-        return strongest(reasons) if reasons else None
+    def reasons_of(values: list[bytes]) -> list[str | None]:
+        new, old, invalid = digests(values)
+        reasons = list(map(get, new))  # type: ignore[arg-type]  # None is in no index
+        for i, digest in old.items():
+            reason = get(digest)
+            if reason is not None:
+                reasons[i] = strongest({r for r in (reason, reasons[i]) if r})
+        for i in invalid:
+            reasons[i] = INVALID
+        return reasons
 
-    return lambda values: list(map(reason_of, values))
+    return reasons_of
 
 
 Lookup = Callable[[list[bytes]], list[str | None]]

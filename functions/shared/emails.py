@@ -17,6 +17,20 @@ from urllib.parse import unquote
 # whitespace, a trailing dot, an ACE ('xn--') label. An ASCII address without any of them is
 # already in its v2 form once stripped and lower-cased (the byte path relies on this).
 NEEDS_FULL_RULE = re.compile(rb"[<>:\t\n\x0b\x0c\r\x1c-\x1f ]|\.\Z|xn--")
+_SPECIAL_ASCII = b"<>:\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
+
+
+def column_needs_full_rule(joined: bytes) -> bool:
+    """NEEDS_FULL_RULE for any of a column of stripped, lower-cased ASCII values joined by LF
+    (which no value holds): C-level finds, ten times cheaper than the regex over the column."""
+    return (
+        len(joined.translate(None, _SPECIAL_ASCII)) != len(joined) - joined.count(b"\n")
+        or b".\n" in joined
+        or joined.endswith(b".")
+        or b"xn--" in joined
+    )
+
+
 # Full stops UTS 46 maps to '.' in domains (NFKC already maps U+FF0E and U+FF61 to these).
 _IDEOGRAPHIC_STOPS = str.maketrans({"\u3002": "."})
 _MAILTO = "mailto:"

@@ -12,15 +12,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from functools import lru_cache, partial
+from itertools import compress, repeat
 from typing import Any
 
-from functions.shared.emails import NEEDS_FULL_RULE, normalise_email
+from functions.shared.emails import NEEDS_FULL_RULE, column_needs_full_rule, normalise_email
 from functions.shared.errors import ValidationError
 from functions.shared.legacy_identifiers import normalise_email_v1, normalise_phone_v1
-from functions.shared.phones import canonical_e164, country_code_for, normalise_phone
+from functions.shared.phones import (
+    PLUS_DIGITS_COLUMN,
+    canonical_e164,
+    country_code_for,
+    e164_kept,
+    normalise_phone,
+)
 
 __all__ = ["normalise_email", "normalise_phone"]
 
@@ -39,6 +46,9 @@ class IdentifierKind(StrEnum):
 
 # The raw digests to look a value up by: its v2 hash, and its v1 hash where v1 differs (else None).
 Digests = tuple[bytes, bytes | None]
+# A column's digests: the v2 digest of each value (None where blank or invalid), the v1 digests
+# where v1 differs (by position), and the positions of values v2 cannot normalise.
+ColumnDigests = tuple[list[bytes | None], dict[int, bytes], list[int]]
 
 
 def normalise_customer_id(value: str) -> str:
@@ -188,6 +198,67 @@ class KeyedHasher:
             return by_decoding(value) if NEEDS_FULL_RULE.search(lowered) else mac(lowered)
 
         return digest
+
+    def column_digester(self, kind: IdentifierKind) -> Callable[[list[bytes]], ColumnDigests]:
+        """`screening_bytes_digester` over a column of values as a block of a file holds them.
+        A column whose values all are in their v2 form already (every plain ASCII e-mail, every
+        phone in canonical E.164) is checked in C-level passes over the whole column, leaving
+        only the HMAC per value; any other value takes `screening_bytes_digester`."""
+        one = self.screening_bytes_digester(kind)
+        inner, outer = _keyed_pads(self._key)
+        inner.update(f"{kind.value}:".encode())
+
+        def by_value(values: list[bytes], positions: Iterable[int]) -> ColumnDigests:
+            new: list[bytes | None] = [None] * len(values)
+            old: dict[int, bytes] = {}
+            invalid: list[int] = []
+            for i in positions:
+                try:
+                    found = one(values[i])
+                except ValidationError:
+                    invalid.append(i)
+                    continue
+                if found is not None:
+                    new[i] = found[0]
+                    if found[1] is not None:
+                        old[i] = found[1]
+            return new, old, invalid
+
+        # The HMAC written out, not called: a call per value costs a tenth of the hash.
+        def plain(value: bytes) -> bytes | None:
+            if not value:
+                return None
+            i = inner.copy()
+            i.update(value)
+            o = outer.copy()
+            o.update(i.digest())
+            return o.digest()
+
+        if kind is IdentifierKind.EMAIL:
+
+            def emails(values: list[bytes]) -> ColumnDigests:
+                joined = b"\n".join(map(bytes.strip, values, repeat(ASCII_SPACE))).lower()
+                if joined.isascii() and not column_needs_full_rule(joined):
+                    return list(map(plain, joined.split(b"\n"))), {}, []
+                return by_value(values, range(len(values)))
+
+            return emails
+        if kind is IdentifierKind.PHONE:
+
+            def phones(values: list[bytes]) -> ColumnDigests:
+                stripped = list(map(bytes.strip, values, repeat(ASCII_SPACE)))
+                if not PLUS_DIGITS_COLUMN.fullmatch(b"\n".join(stripped)):
+                    return by_value(values, range(len(values)))
+                kept = list(map(e164_kept, stripped))
+                if all(kept):
+                    return list(map(plain, stripped)), {}, []
+                new, old, invalid = by_value(values, [i for i, k in enumerate(kept) if not k])
+                for i in compress(range(len(kept)), kept):
+                    new[i] = plain(stripped[i])
+                return new, old, invalid
+
+            return phones
+        return lambda values: by_value(values, range(len(values)))
 
     def _mac(self, kind: IdentifierKind) -> Callable[[bytes], bytes]:
         inner, outer = _keyed_pads(self._key)

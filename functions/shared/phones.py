@@ -10,8 +10,7 @@ and random digit strings). Everything else is parsed."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Callable
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
@@ -21,7 +20,6 @@ from functions.shared.errors import ValidationError
 
 # The error never quotes the number: it ends up in reports and logs.
 _INVALID = "a phone number is not a possible international number"
-_MAX_COUNTRY_CODE_DIGITS = 3
 
 
 def supported_region(region: str) -> str:
@@ -64,44 +62,60 @@ def canonical_e164(value: bytes) -> bool:
     means 'parse it', not 'invalid'."""
     if value[:1] != b"+" or not value[1:].isdigit():
         return False
-    for size in range(1, _MAX_COUNTRY_CODE_DIGITS + 1):
-        # Calling codes are prefix-free: libphonenumber takes the first that exists.
-        rule = _rule(value[1 : 1 + size])
-        if rule is not None:
-            return rule.keeps(value[1 + size :])
-    return False
+    return e164_kept(value)
 
 
-@dataclass(frozen=True)
-class _CountryRule:
-    """What parsing a '+cc' number does to its national significant number (NSN)."""
-
-    # Lengths libphonenumber calls possible (not local-only) for the calling code.
-    lengths: frozenset[int]
-    # The national prefix it would try to strip (e.g. '0', '8', Argentina's '0?(...15)?').
-    national_prefix: re.Pattern[bytes] | None
-
-    def keeps(self, nsn: bytes) -> bool:
-        # A leading 0 is either stripped (a trunk prefix) or kept as an Italian leading zero, and
-        # any national prefix match may be stripped or transformed: all those are parsed.
-        if len(nsn) not in self.lengths or nsn[:1] == b"0":
-            return False
-        return self.national_prefix is None or self.national_prefix.match(nsn) is None
+# A column of stripped values joined by LF, each '+' and digits or blank: `e164_kept` applies.
+PLUS_DIGITS_COLUMN = re.compile(rb"(?:\+[0-9]+)?(?:\n(?:\+[0-9]+)?)*")
 
 
-@cache
-def _rule(country_code: bytes) -> _CountryRule | None:
-    """None for digits that are no calling code; built once per code, on first sight, so a cold
-    start loads only the metadata it needs (libphonenumber loads it lazily too)."""
-    code = int(country_code) if country_code.isdigit() and country_code[:1] != b"0" else 0
+def e164_kept(value: bytes) -> bool:
+    """`canonical_e164` for a value known to be '+' and digits, or blank: the per-value hot
+    path."""
+    # Calling codes are prefix-free: libphonenumber takes the first (shortest) that exists.
+    rule = _RULES[value[1:2]] or _RULES[value[1:3]] or _RULES[value[1:4]]
+    if rule is None:
+        return False
+    lengths, size, national_prefix = rule
+    nsn = value[size:]
+    # A leading 0 is either stripped (a trunk prefix) or kept as an Italian leading zero, and
+    # any national prefix match may be stripped or transformed: all those are parsed.
+    return (
+        len(nsn) in lengths
+        and nsn[:1] != b"0"
+        and (national_prefix is None or national_prefix(nsn) is None)
+    )
+
+
+# What parsing a '+cc' number does to its national significant number (NSN): the lengths
+# libphonenumber calls possible (not local-only), where the NSN starts, and the match of the
+# national prefix it would try to strip (e.g. '0', '8', Argentina's '0?(...15)?').
+_Rule = tuple[frozenset[int], int, Callable[[bytes], object] | None]
+
+
+class _Rules(dict[bytes, _Rule | None]):
+    """Calling code digits -> rule, None for digits that are no calling code; each built on
+    first sight, so a cold start loads only the metadata it needs (libphonenumber loads it
+    lazily too), and every later look-up is a plain dict hit."""
+
+    def __missing__(self, digits: bytes) -> _Rule | None:
+        self[digits] = rule = _rule(digits)
+        return rule
+
+
+def _rule(digits: bytes) -> _Rule | None:
+    code = int(digits) if digits.isdigit() and digits[:1] != b"0" else 0
     if code not in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
         return None
     region = phonenumbers.region_code_for_country_code(code)
     metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
     if metadata is None or metadata.general_desc is None:
-        return _CountryRule(frozenset(), None)
+        return frozenset(), 0, None
     desc = metadata.general_desc
     lengths = frozenset(desc.possible_length or ()) - frozenset(desc.possible_length_local_only)
     prefix = metadata.national_prefix_for_parsing
-    pattern = re.compile(prefix.encode()) if prefix else None
-    return _CountryRule(lengths - {-1}, pattern)
+    match = re.compile(prefix.encode()).match if prefix else None
+    return lengths - {-1}, 1 + len(digits), match
+
+
+_RULES = _Rules()
