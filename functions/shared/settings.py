@@ -12,7 +12,6 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Json, ValidationError, field_validator
 
 from functions.shared.deadlines import DEFAULT_JURISDICTION, DEFAULT_PERIODS
-from functions.shared.phones import supported_region
 
 
 class Settings(BaseModel):
@@ -50,6 +49,10 @@ class HashingSettings(Settings):
     @field_validator("default_region")
     @classmethod
     def _known_region(cls, value: str | None) -> str | None:
+        # Imported here: functions without a key (the audit digest, the split's combine step)
+        # need not load libphonenumber at cold start.
+        from functions.shared.phones import supported_region
+
         return None if value is None else supported_region(value)
 
 
