@@ -17,6 +17,7 @@ from functions.shared.errors import ValidationError
 from functions.shared.identifiers import IdentifierKind, KeyedHasher
 from functions.shared.legacy_identifiers import normalise_phone_v1
 from functions.shared.phones import canonical_e164, normalise_phone, parsed_e164
+from functions.shared.settings import HashingSettings
 
 KEY = bytes(range(32))
 FULL_WIDTH = str.maketrans(
@@ -209,3 +210,15 @@ def test_a_value_repeated_in_a_file_is_parsed_once():
         calls.append(wrapped("07400 123456")[0].hex())  # type: ignore[index]
     assert len(set(calls)) == 1
     assert digests.cache_info().hits == 2  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("GB", "GB"), ("de", "DE"), (" us ", "US")])
+def test_the_default_region_is_read_at_cold_start(raw, expected):
+    settings = HashingSettings.from_env({"HMAC_KEY_PARAMETER": "/k", "DEFAULT_REGION": raw})
+    assert settings.default_region == expected
+
+
+@pytest.mark.parametrize("raw", ["44", "UK", "XX", "", "GBR"])
+def test_an_unknown_default_region_fails_the_cold_start_by_name(raw):
+    with pytest.raises(RuntimeError, match="DEFAULT_REGION"):
+        HashingSettings.from_env({"HMAC_KEY_PARAMETER": "/k", "DEFAULT_REGION": raw})
