@@ -23,7 +23,12 @@ def is_cr_only(stream: BinaryIO) -> bool:
     cr, lf = head.find(b"\r"), head.find(b"\n")
     if cr < 0 or (0 <= lf < cr):
         return False
-    return head[cr + 1 : cr + 2] != b"\n" and cr + 1 < len(head)
+    after = head[cr + 1 : cr + 2]
+    if after:
+        return after != b"\n"
+    # The CR is the last byte read: bare if the stream ends there (the split path's parts read
+    # a header-only copy), undecided (so LF) if the peek merely stopped there.
+    return len(head) <= PEEK_BYTES
 
 
 def swapped_reader(stream: BinaryIO) -> BinaryIO:

@@ -166,3 +166,33 @@ def test_a_forgotten_persons_v1_tombstone_entries_still_drop_them(stack):
     report = _drop(stack, f"incoming/{name}", body.encode())
     assert audiences.read(stack, f"clean/{name}") == (header + kept).encode()
     assert report["dropped"] == {"FORGOTTEN": 2}
+
+
+def test_a_large_cr_only_file_is_split_and_screened_as_in_one_piece(stack, agent):
+    """The split path reads the header from a copy of the header alone, and each part from its
+    byte range: both must see bare CRs as record ends."""
+    from tests.integration import test_audience_split as split
+
+    ceased, forgotten = split._person(stack), split._person(stack)
+    run_request(agent, ceased["id"], "CEASE_MARKETING")
+    run_request(agent, forgotten["id"], "FORGET")
+    body, bad_lines, dropped = split._audience(ceased, forgotten)
+    body = body.replace(b"\n", b"\r")
+    name = f"exports/mac-{uuid.uuid4().hex[:6]}.csv"
+    split._drop(stack, name, body)
+    job_id = split._deliver(stack, name)["jobId"]
+    record = split._finished(stack, job_id)
+    assert record["status"] == "SUCCEEDED" and record["execution"] == job_id, record.get("error")
+    single = split.AudienceJob.from_dict(
+        {
+            "source": f"s3://{audiences.bucket(stack)}/{name}",
+            "destination": f"s3://{audiences.bucket(stack)}/clean/single-{name}",
+            "identifierColumns": split.COLUMNS,
+        }
+    )
+    in_place = split._screen_in_place(stack, single)
+    screened = audiences.read(stack, f"clean/{name}")
+    assert screened == audiences.read(stack, f"clean/single-{name}")
+    assert screened.startswith(split.HEADER.replace(b"\n", b"\r"))
+    assert split._counts(record) == split._counts(in_place)
+    assert record["dropped"] == dropped and record["malformed"]["lines"] == bad_lines
