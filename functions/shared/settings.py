@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Json, ValidationError
+from pydantic import BaseModel, ConfigDict, Json, ValidationError, field_validator
 
 
 class Settings(BaseModel):
@@ -38,7 +38,20 @@ class TableSettings(Settings):
 
 class HashingSettings(Settings):
     hmac_key_parameter: str
-    default_country_code: str | None = None
+    # The ISO 3166 region national phone numbers are read as (e.g. GB: '07400 123456' is
+    # +447400123456), checked against libphonenumber's regions at cold start. Without one only
+    # international forms ('+44 ...', '0044 ...') are numbers. It decides hashes: changing it
+    # changes how every national form already suppressed is looked up.
+    default_region: str | None = None
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        # Imported here: functions without a key (the audit digest, the split's combine step)
+        # need not load libphonenumber at cold start.
+        from functions.shared.phones import supported_region
+
+        return None if value is None else supported_region(value)
 
 
 class WorkflowSettings(TableSettings, HashingSettings):

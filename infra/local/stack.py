@@ -128,7 +128,7 @@ class LocalStack:
             "EVENT_BUS_NAME": f"{prefix}-events",
             "CONFIRMATION_TIMEOUT_SECONDS": str(self.confirmation_timeout_seconds),
             # The demo retailer is British: national numbers like '020 ...' are +44.
-            "DEFAULT_COUNTRY_CODE": "44",
+            "DEFAULT_REGION": "GB",
         }
         for table in TABLES:
             name = f"{prefix}-{table.suffix}"
