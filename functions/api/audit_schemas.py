@@ -97,6 +97,8 @@ def verification(result: Verification, verified_at: str) -> dict[str, Any]:
         "checked": result.checked,
         "head": {"chainSeq": result.head.seq, "hash": result.head.hash, "at": result.head.at},
         "digestsChecked": result.digests_checked,
+        "keyedHashesChecked": result.macs_checked,
+        "checks": list(result.checks),
         "firstBreak": _break(result.first_break) if result.first_break else None,
         "breakCount": result.break_count,
         "breaks": [_break(b) for b in result.breaks],

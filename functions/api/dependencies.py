@@ -20,6 +20,8 @@ from functions.export.files import ExportFiles
 from functions.requests.dependencies import Stores, tables_of
 from functions.requests.factory import SubmissionPolicy
 from functions.requests.workflow import RequestWorkflow
+from functions.shared.audit_chain import EntryMacs
+from functions.shared.audit_keys import KmsEntryMacs
 from functions.shared.events import EventPublisher, NoEventBus, Publisher
 from functions.shared.settings import ApiSettings
 from functions.shared.unit_of_work import AuditChain
@@ -35,6 +37,7 @@ class ApiDependencies(Stores):
     events: Publisher
     audit: AuditRepository
     digests: DigestStore
+    macs: EntryMacs
     exports: ExportFiles
     screening: Screening | NoScreening
     idempotency: DynamoDBPersistenceLayer
@@ -64,6 +67,7 @@ class ApiDependencies(Stores):
             events=(EventPublisher(bus) if (bus := settings.event_bus_name) else NoEventBus()),
             audit=AuditRepository(tables.audit, AuditChain(tables.audit_chain)),
             digests=DigestStore(settings.audit_digest_bucket),
+            macs=KmsEntryMacs(settings.audit_key_id),
             exports=ExportFiles(settings.exports_bucket),
             screening=screening,
             idempotency=DynamoDBPersistenceLayer(table_name=settings.idempotency_table),

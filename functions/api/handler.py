@@ -177,7 +177,7 @@ def audit_entries() -> dict[str, Any]:
 def audit_verify() -> dict[str, Any]:
     _caller().require(Group.COMPLIANCE)
     deps = api_dependencies()
-    result = verify_trail(deps.audit, deps.digests)
+    result = verify_trail(deps.audit, deps.digests, deps.macs)
     metrics.add_metric(name="AuditVerifications", unit=MetricUnit.Count, value=1)
     if not result.intact:
         logger.error("audit trail broken", extra={"breaks": result.break_count})

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict
 
 from functions.audit.digests import DigestStore
 from functions.audit.service import check_deadlines, take_digest
-from functions.requests.dependencies import Stores, tables_of
+from functions.requests.dependencies import Stores
+from functions.shared.models import AuditChainItem, bind
 from functions.shared.observability import logger, metrics
 from functions.shared.settings import AuditDigestSettings, DeadlineCheckSettings
 from functions.shared.unit_of_work import AuditChain
@@ -19,7 +20,8 @@ from functions.shared.wiring import lambda_function
 
 
 class ScheduledEvent(BaseModel):
-    """EventBridge Scheduler's event: nothing in it is needed."""
+    """EventBridge Scheduler's event, or a writer's milestone (every N entries): either way the
+    head as it now stands is copied, so nothing in it is needed."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -32,8 +34,8 @@ class DigestDependencies:
     @classmethod
     def of(cls, settings: AuditDigestSettings) -> DigestDependencies:
         return cls(
-            chain=AuditChain(tables_of(settings).audit_chain),
-            store=DigestStore(settings.audit_digest_bucket, settings.audit_digest_retention_days),
+            chain=AuditChain(bind(AuditChainItem, settings.audit_chain_table)),
+            store=DigestStore(settings.audit_digest_bucket),
         )
 
 

@@ -10,7 +10,7 @@ from functions.audit.digests import DigestStore
 from functions.audit.repository import AuditFilter, AuditPage, AuditRepository
 from functions.requests.lifecycle import RequestStores, record_event
 from functions.shared import clock
-from functions.shared.audit_chain import Digest, Verification, verify
+from functions.shared.audit_chain import Digest, EntryMacs, Verification, verify
 from functions.shared.unit_of_work import AuditChain
 
 DEADLINE_PASSED = "DEADLINE_PASSED"
@@ -24,16 +24,20 @@ def find_entries(
     return audit.find(where, limit, next_token)
 
 
-def verify_trail(audit: AuditRepository, digests: DigestStore) -> Verification:
-    """The whole trail against the head as it was when the check began. Entries appended while
-    the scan ran (between that head and the head after it) are left to the next check; an entry
-    past even the later head was never appended through the chain: it is reported as inserted."""
+def verify_trail(
+    audit: AuditRepository, digests: DigestStore, macs: EntryMacs | None
+) -> Verification:
+    """The whole trail against the head as it was when the check began, its keyed hashes (with
+    `macs`) and every digest. The digests are read first: none can record a position beyond the
+    head read after them, unless the tail was cut. Entries appended while the scan ran (between
+    that head and the head after it) are left to the next check; an entry past even the later
+    head was never appended through the chain: it is reported as inserted."""
+    taken = list(digests.all())
     head = audit.head()
     entries = list(audit.everything())
     after = audit.head()
     judged = [e for e in entries if not head.seq < int(e["chainSeq"]) <= after.seq]
-    taken = [d for d in digests.all() if d.seq <= head.seq]
-    return verify(judged, head, taken)
+    return verify(judged, head, taken, macs)
 
 
 def take_digest(chain: AuditChain, store: DigestStore) -> Digest | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from functions.campaigns.repository import CampaignRepository
 from functions.consents.repository import ConsentRepository
-from functions.requests.dependencies import Stores, tables_of
+from functions.requests.dependencies import Stores, tables_of, units_of_work
 from functions.requests.factory import SubmissionPolicy
 from functions.requests.workflow import RequestWorkflow
 from functions.shared.customers import CustomerRepository
@@ -15,7 +15,7 @@ from functions.shared.events import EventPublisher, Publisher
 from functions.shared.identifiers import KeyedHasher
 from functions.shared.keys import load_hasher
 from functions.shared.settings import CampaignApplySettings, CampaignSettings, TableSettings
-from functions.shared.unit_of_work import AuditChain, UnitOfWork, UnitsOfWork
+from functions.shared.unit_of_work import UnitOfWork
 
 
 @dataclass
@@ -30,7 +30,7 @@ class CampaignBase:
         tables = tables_of(settings)
         return cls(
             campaigns=CampaignRepository(tables.customers),
-            work=UnitsOfWork(tables.audit, AuditChain(tables.audit_chain)),
+            work=units_of_work(settings, tables),
         )
 
 

@@ -9,6 +9,7 @@ from typing import Any, Self
 from functions.export.files import ExportFiles
 from functions.requests.repository import RequestRepository
 from functions.requests.workflow import Callbacks
+from functions.shared.audit_keys import DigestMilestones, KmsEntryMacs
 from functions.shared.customers import CustomerRepository
 from functions.shared.events import EventPublisher, Publisher
 from functions.shared.identifiers import KeyedHasher
@@ -23,6 +24,16 @@ from functions.shared.settings import (
 )
 from functions.shared.suppression import SuppressionRepository
 from functions.shared.unit_of_work import AuditChain, UnitOfWork, UnitsOfWork
+
+
+def units_of_work(settings: TableSettings, tables: Tables) -> UnitsOfWork:
+    """Every write of these functions' tables, its audit entries keyed and anchored."""
+    return UnitsOfWork(
+        tables.audit,
+        AuditChain(tables.audit_chain),
+        KmsEntryMacs(settings.audit_key_id),
+        DigestMilestones(settings.audit_digest_function, settings.audit_digest_every),
+    )
 
 
 def tables_of(settings: TableSettings) -> Tables:
@@ -54,7 +65,7 @@ class Stores:
             customers=CustomerRepository(tables.customers, hasher),
             requests=RequestRepository(tables.requests),
             suppression=SuppressionRepository(tables.suppression),
-            work=UnitsOfWork(tables.audit, AuditChain(tables.audit_chain)),
+            work=units_of_work(settings, tables),
             **more,
         )
 

@@ -6,9 +6,12 @@ hash; GENESIS_HASH for the first) and `entryHash`:
     entryHash = SHA-256( "privacy-audit/v1\\n" + canonical JSON of every other attribute )
 
 where canonical JSON is UTF-8, keys sorted, no spaces, and integral numbers written as integers
-(DynamoDB does not keep 1.0 apart from 1). The hash is deliberately unkeyed so that a regulator
-can check an exported trail without our secrets; rewriting the whole chain consistently is what
-the Object-Locked digests of the head in S3 catch.
+(DynamoDB does not keep 1.0 apart from 1). The hash itself is unkeyed so that a regulator can
+check an exported trail's links without our secrets. What anchors it is keyed: every entry also
+carries `entryMac`, a KMS HMAC of its entryHash (`EntryMacs`), and the Object-Locked digests of
+the head in S3. An intact chain whose head's MAC verifies is authentic from its first entry (each
+hash commits to the one before it), so a rewrite by anyone who can write the tables but not use
+the key is found at the head; a cut of the tail is found by a digest beyond the head.
 
 Pure functions only: the writer (functions/shared/unit_of_work.py) and the verifier share them."""
 
@@ -20,11 +23,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 GENESIS_HASH = "0" * 64
 HASH_PREFIX = b"privacy-audit/v1\n"
 HASH_FIELD = "entryHash"
+MAC_FIELD = "entryMac"
+MAC_PREFIX = b"privacy-audit/mac/v1\n"
 SEQ_FIELD = "chainSeq"
 PREV_FIELD = "prevHash"
 
@@ -45,7 +50,7 @@ def _normal(value: Any) -> Any:
 
 
 def canonical(entry: Mapping[str, Any]) -> bytes:
-    body = {k: v for k, v in entry.items() if k != HASH_FIELD and v is not None}
+    body = {k: v for k, v in entry.items() if k not in (HASH_FIELD, MAC_FIELD) and v is not None}
     text = json.dumps(
         _normal(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
@@ -56,11 +61,25 @@ def entry_hash(entry: Mapping[str, Any]) -> str:
     return hashlib.sha256(HASH_PREFIX + canonical(entry)).hexdigest()
 
 
+def mac_message(entry_hash: str) -> bytes:
+    """What an entry's MAC is over: fixed-size (KMS's GenerateMac takes at most 4 KiB)."""
+    return MAC_PREFIX + bytes.fromhex(entry_hash)
+
+
+class EntryMacs(Protocol):
+    """The keyed half of the chain: a MAC of an entry's hash, and its check."""
+
+    def mac(self, entry_hash: str) -> str: ...
+
+    def valid(self, entry_hash: str, mac: str) -> bool: ...
+
+
 @dataclass(frozen=True)
 class ChainHead:
     seq: int = 0
     hash: str = GENESIS_HASH
     at: str | None = None
+    mac: str | None = None  # the head entry's keyed hash, once keyed hashes are written
 
 
 class Problem(StrEnum):
@@ -69,6 +88,11 @@ class Problem(StrEnum):
     INSERTED = "INSERTED"
     REORDERED = "REORDERED"
     DIGEST_MISMATCH = "DIGEST_MISMATCH"
+    # A digest records a position beyond the head: the tail was cut (and the head moved back).
+    TRUNCATED = "TRUNCATED"
+    # The head entry's keyed hash does not verify (or is missing where keyed hashes began): the
+    # trail was rewritten up to it by someone without the key.
+    FORGED = "FORGED"
 
 
 @dataclass(frozen=True)
@@ -87,6 +111,9 @@ class Digest:
     hash: str
     at: str
     key: str
+    version: str | None = None  # the S3 object version: every version of a key is a digest
+    # The head it copied carried a keyed hash: from its position on, every entry must.
+    keyed: bool = False
 
 
 @dataclass
@@ -94,6 +121,9 @@ class Verification:
     checked: int = 0
     head: ChainHead = field(default_factory=ChainHead)
     digests_checked: int = 0
+    macs_checked: int = 0
+    # What was checked: entries (hashes, positions, links), keyedHashes, digests.
+    checks: tuple[str, ...] = ()
     breaks: list[Break] = field(default_factory=list)
     break_count: int = 0
 
@@ -110,7 +140,10 @@ MAX_BREAKS = 100
 
 
 def verify(
-    entries: Iterable[Mapping[str, Any]], head: ChainHead, digests: Iterable[Digest] = ()
+    entries: Iterable[Mapping[str, Any]],
+    head: ChainHead,
+    digests: Iterable[Digest] = (),
+    macs: EntryMacs | None = None,
 ) -> Verification:
     """Check a whole trail (entries in any order) against its head and its digests.
 
@@ -118,7 +151,7 @@ def verify(
     their positions are exchanged were REORDERED). Positions run 1..head.seq: a gap is REMOVED,
     a second entry at a position or one past the head is INSERTED. An intact entry must link to
     the entry before it: linking to another entry of the trail is REORDERED, to none INSERTED."""
-    result = Verification(head=head)
+    result = Verification(head=head, checks=("entries",))
     by_seq: dict[int, list[Mapping[str, Any]]] = {}
     for entry in entries:
         by_seq.setdefault(int(entry[SEQ_FIELD]), []).append(entry)
@@ -163,16 +196,67 @@ def verify(
     last = by_seq.get(head.seq)
     if head.seq and last and last[0][HASH_FIELD] != head.hash:
         broken(Problem.CHANGED, head.seq, last[0], f"entry {head.seq} is not the chain's head")
+    digests = list(digests)
+    if macs is not None:
+        result.checks += ("keyedHashes",)
+        keyed_digests = [d.seq for d in digests if d.keyed and d.seq <= head.seq]
+        result.macs_checked = _check_keyed(by_seq, head, macs, keyed_digests, broken)
+    if digests:
+        result.checks += ("digests",)
+    beyond = [d for d in digests if d.seq > head.seq]
+    if beyond:
+        furthest = max(beyond, key=lambda d: d.seq)
+        message = (
+            f"the digest {_name(furthest)} taken {furthest.at} records entry {furthest.seq}, "
+            f"beyond the head ({head.seq}): entries {head.seq + 1}-{furthest.seq} were cut off"
+        )
+        broken(Problem.TRUNCATED, head.seq + 1, None, message)
     for digest in digests:
         result.digests_checked += 1
+        if digest.seq > head.seq:
+            continue
+        name = _name(digest)
         group = by_seq.get(digest.seq)
         if not group or group[0][HASH_FIELD] != digest.hash:
-            message = f"entry {digest.seq} differs from the digest {digest.key} taken {digest.at}"
+            message = f"entry {digest.seq} differs from the digest {name} taken {digest.at}"
             broken(Problem.DIGEST_MISMATCH, digest.seq, group[0] if group else None, message)
     breaks.sort(key=lambda b: b.chain_seq)
     result.breaks = breaks[:MAX_BREAKS]
     result.break_count = len(breaks)
     return result
+
+
+def _name(digest: Digest) -> str:
+    return digest.key + (f" (version {digest.version})" if digest.version else "")
+
+
+def _check_keyed(
+    by_seq: Mapping[int, list[Mapping[str, Any]]],
+    head: ChainHead,
+    macs: EntryMacs,
+    keyed_digests: list[int],
+    broken: Any,
+) -> int:
+    """The head entry's MAC, and that no entry after the first keyed one lacks a MAC (a rewrite
+    must not pass as an entry from before keyed hashes: the first keyed entry, or a locked
+    digest of a keyed head, says where they began). Answers how many MACs were verified."""
+    firsts = [s for s in sorted(by_seq) if by_seq[s][0].get(MAC_FIELD)][:1] + keyed_digests
+    keyed_from = min(firsts) if firsts else None
+    if keyed_from is not None:
+        for seq in range(keyed_from, head.seq + 1):
+            group = by_seq.get(seq)
+            if group and not group[0].get(MAC_FIELD):
+                message = f"entry {seq} has no keyed hash, though entries from {keyed_from} do"
+                broken(Problem.FORGED, seq, group[0], message)
+    last = by_seq.get(head.seq)
+    if not head.seq or not last or (keyed_from is None and not last[0].get(MAC_FIELD)):
+        return 0  # an empty trail, a removed head (reported), or one from before keyed hashes
+    entry = last[0]
+    mac = entry.get(MAC_FIELD)
+    if not mac or not macs.valid(str(entry[HASH_FIELD]), str(mac)):
+        message = f"entry {head.seq}'s keyed hash does not verify: rewritten without the key"
+        broken(Problem.FORGED, head.seq, entry, message)
+    return 1
 
 
 def _classify_changed(changed: list[Mapping[str, Any]], broken: Any) -> set[int]:

@@ -155,6 +155,9 @@ class AuditEntryItem(Model):
     chain_seq = NumberAttribute(attr_name="chainSeq")
     prev_hash = UnicodeAttribute(attr_name="prevHash")
     entry_hash = UnicodeAttribute(attr_name="entryHash")
+    # A KMS HMAC of entryHash: only a holder of the key can write an entry that verifies as the
+    # chain's head (entries written before keyed hashes have none).
+    entry_mac = UnicodeAttribute(null=True, attr_name="entryMac")
     by_request = AuditByRequest()
     by_customer = AuditByCustomer()
     by_event_type = AuditByEventType()
@@ -176,6 +179,7 @@ class AuditChainItem(Model):
     head_hash = UnicodeAttribute(attr_name="headHash")
     at = UnicodeAttribute()
     entry_id = UnicodeAttribute(attr_name="entryId")
+    head_mac = UnicodeAttribute(null=True, attr_name="headMac")
 
 
 class SuppressionBySubject(GlobalSecondaryIndex):

@@ -34,6 +34,11 @@ class TableSettings(Settings):
     audit_table: str
     suppression_table: str
     audit_chain_table: str
+    # Every audit entry these functions write is keyed with this KMS HMAC key; every
+    # `audit_digest_every` entries the digest function is asked to copy the head out of reach.
+    audit_key_id: str
+    audit_digest_function: str
+    audit_digest_every: int = 100
 
 
 class HashingSettings(Settings):
@@ -104,10 +109,11 @@ class ApiSettings(WorkflowSettings, ExportBucketSettings, SubmissionSettings):
     campaign_state_machine_arn: str | None = None
 
 
-class AuditDigestSettings(TableSettings):
+class AuditDigestSettings(Settings):
+    """The digest copies the chain's head: it reads the head item, nothing else."""
+
+    audit_chain_table: str
     audit_digest_bucket: str
-    # COMPLIANCE-mode retention of each digest: seven years by default.
-    audit_digest_retention_days: int = 2557
 
 
 class DeadlineCheckSettings(WorkflowSettings):

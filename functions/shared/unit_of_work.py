@@ -6,10 +6,12 @@ it to a TransactWrite, and what a failed condition on it means); services compos
 audit entries that record the change, and commit. A retry or duplicate delivery therefore either
 finds the change made (a condition fails: the domain error says which) or makes it exactly once.
 
-Audit entries are linked into the chain at commit: the entries and the head's advance go in the
-same transaction as the change they record. When another writer advanced the head first, only the
+Audit entries are linked into the chain at commit: each gets its position, its hash and its keyed
+hash (a KMS MAC, `EntryMacs`), and the entries and the head's advance go in the same transaction
+as the change they record. When another writer advanced the head first, only the
 head's condition fails; the entries are linked to the new head and the whole transaction is tried
-again (every condition of the change is checked afresh each time)."""
+again (every condition of the change is checked afresh each time). A commit that carries the chain
+past a multiple of N asks for a digest of the head (`Milestones`)."""
 
 from __future__ import annotations
 
@@ -18,14 +20,14 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from functions.shared.audit_chain import ChainHead, entry_hash
+from functions.shared.audit_chain import ChainHead, EntryMacs, entry_hash
 from functions.shared.audit_entries import AuditEntry
 from functions.shared.aws_errors import domain_errors
 from functions.shared.errors import ConflictError, DomainError, TransientError
@@ -49,6 +51,12 @@ class TableWrite:
 
     add: Callable[[TransactWrite], None]
     conflict: Callable[[], DomainError]
+
+
+class Milestones(Protocol):
+    """Told of every commit's move of the head, so that a digest is taken every N entries."""
+
+    def passed(self, before: int, after: int) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -75,7 +83,7 @@ class AuditChain:
             item = self._model.get(CHAIN_ID, consistent_read=True)
         except self._model.DoesNotExist:
             return ChainHead()
-        return ChainHead(seq=int(item.seq), hash=item.head_hash, at=item.at)
+        return ChainHead(seq=int(item.seq), hash=item.head_hash, at=item.at, mac=item.head_mac)
 
     @staticmethod
     def _head_from_failure(raw_item: dict[str, Any] | None) -> ChainHead | None:
@@ -87,6 +95,7 @@ class AuditChain:
             seq=int(raw_item["seq"]["N"]),
             hash=raw_item["headHash"]["S"],
             at=raw_item.get("at", {}).get("S"),
+            mac=raw_item.get("headMac", {}).get("S"),
         )
 
     @staticmethod
@@ -105,7 +114,14 @@ class AuditChain:
         """The head's move from `old` to `new`, conditioned on nobody having moved it since; a
         failed condition hands back the head that won (ALL_OLD)."""
         model = self._model
-        item = model(CHAIN_ID, seq=new.seq, head_hash=new.hash, at=new.at, entry_id=entry_id)
+        item = model(
+            CHAIN_ID,
+            seq=new.seq,
+            head_hash=new.hash,
+            at=new.at,
+            entry_id=entry_id,
+            head_mac=new.mac,
+        )
         condition = model.chain_id.does_not_exist() if old.seq == 0 else model.seq == old.seq
         tw.save(item, condition=condition, return_values="ALL_OLD")
 
@@ -126,24 +142,37 @@ class UnitsOfWork:
         self,
         audit: type[AuditEntryItem],
         chain: AuditChain,
+        macs: EntryMacs,
+        milestones: Milestones,
         connection: Connection | None = None,
     ) -> None:
         self._audit = audit
         # One chain per process: its counters show how often appends lost the race.
         self.chain = chain
+        self._macs = macs
+        self._milestones = milestones
         self._connection = connection or Connection()
 
     def __call__(self) -> DynamoUnitOfWork:
-        return DynamoUnitOfWork(self._audit, self.chain, self._connection)
+        return DynamoUnitOfWork(
+            self._audit, self.chain, self._macs, self._milestones, self._connection
+        )
 
 
 @domain_errors
 class DynamoUnitOfWork:
     def __init__(
-        self, audit: type[AuditEntryItem], chain: AuditChain, connection: Connection
+        self,
+        audit: type[AuditEntryItem],
+        chain: AuditChain,
+        macs: EntryMacs,
+        milestones: Milestones,
+        connection: Connection,
     ) -> None:
         self._audit = audit
         self._chain = chain
+        self._macs = macs
+        self._milestones = milestones
         self._connection = connection
         self._writes: list[TableWrite] = []
         self._entries: list[AuditEntry] = []
@@ -170,6 +199,9 @@ class DynamoUnitOfWork:
                     if head is not None:
                         items = [self._item(e) for e in self._entries]
                         new_head = chain._link(head, items)
+                        for item in items:
+                            item.entry_mac = self._macs.mac(item.entry_hash)
+                        new_head = replace(new_head, mac=items[-1].entry_mac)
                         for item in items:
                             recorder.save(item, condition=self._audit.entry_id.does_not_exist())
                         chain._advance(recorder, head, new_head, items[-1].entry_id)
@@ -198,6 +230,7 @@ class DynamoUnitOfWork:
                 raise
             if head is not None:
                 chain._committed(len(self._entries))
+                self._milestones.passed(head.seq, head.seq + len(self._entries))
             return
 
     def _item(self, entry: AuditEntry) -> AuditEntryItem:

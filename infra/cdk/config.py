@@ -17,6 +17,9 @@ DEFAULT_AUDIENCE_RETENTION_DAYS = 30
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 
 
+DEFAULT_AUDIT_DIGEST_RETENTION_DAYS = 2557
+
+
 @dataclass(frozen=True)
 class StackConfig:
     # Part of every resource name (privacy-<stage>-...), the stack name and the API stage.
@@ -30,6 +33,8 @@ class StackConfig:
     # Export downloads and screened audience files are deleted after these many days.
     export_retention_days: int = DEFAULT_EXPORT_RETENTION_DAYS
     audience_retention_days: int = DEFAULT_AUDIENCE_RETENTION_DAYS
+    # How long each digest of the audit chain's head is locked (COMPLIANCE mode): seven years.
+    audit_digest_retention_days: int = DEFAULT_AUDIT_DIGEST_RETENTION_DAYS
     # The ISO 3166 region national phone numbers are read as (e.g. GB); checked at cold start.
     default_region: str | None = None
     api_rate_limit: int = 50
@@ -59,6 +64,9 @@ class StackConfig:
             export_retention_days=int(get("exportRetentionDays") or DEFAULT_EXPORT_RETENTION_DAYS),
             audience_retention_days=int(
                 get("audienceRetentionDays") or DEFAULT_AUDIENCE_RETENTION_DAYS
+            ),
+            audit_digest_retention_days=int(
+                get("auditDigestRetentionDays") or DEFAULT_AUDIT_DIGEST_RETENTION_DAYS
             ),
             default_region=get("defaultRegion"),
             api_rate_limit=int(get("apiRateLimit") or 50),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Size
+from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Size, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -67,6 +67,17 @@ def required_settings(spec: FunctionSpec) -> set[str]:
 
 def reads_hmac_key(spec: FunctionSpec) -> bool:
     return "hmac_key_parameter" in spec.settings.model_fields
+
+
+def writes_audit(spec: FunctionSpec) -> bool:
+    """It appends audit entries: it keys them and asks for digests every N entries."""
+    return "audit_key_id" in spec.settings.model_fields
+
+
+def verifies_audit(spec: FunctionSpec) -> bool:
+    """It checks the chain's keyed hashes against the digests (GET /audit/verify)."""
+    fields = spec.settings.model_fields
+    return "audit_key_id" in fields and "audit_digest_bucket" in fields
 
 
 def table_statement(access: TableAccess, tables: Tables) -> iam.PolicyStatement:
@@ -347,6 +358,24 @@ class Functions(Construct):
                 iam.PolicyStatement(
                     actions=["secretsmanager:GetSecretValue"],
                     resources=[security.hmac_secret.secret_arn],
+                )
+            )
+        if writes_audit(spec):
+            mac_actions = ["kms:GenerateMac"] + (["kms:VerifyMac"] if verifies_audit(spec) else [])
+            role.add_to_policy(
+                iam.PolicyStatement(actions=mac_actions, resources=[security.audit_key.key_arn])
+            )
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction"],
+                    resources=[
+                        Stack.of(self).format_arn(
+                            service="lambda",
+                            resource="function",
+                            resource_name=f"{self._prefix}-AuditDigest",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    ],
                 )
             )
         bucket_actions = {a for b in access.buckets for a in b.actions}

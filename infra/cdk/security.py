@@ -59,6 +59,19 @@ class Security(Construct):
             )
         )
 
+        # The audit chain's keyed hashes: an HMAC key that never leaves KMS, so whoever can write
+        # the audit table but not use this key cannot write an entry that verifies.
+        self.audit_key = kms.Key(
+            self,
+            "AuditChainKey",
+            alias=f"alias/{prefix}-audit-chain",
+            description="HMAC key of the audit chain's entries (GenerateMac / VerifyMac)",
+            key_spec=kms.KeySpec.HMAC_256,
+            key_usage=kms.KeyUsage.GENERATE_VERIFY_MAC,
+            # A lost key turns every stored MAC unverifiable.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
         self.hmac_secret_name = f"{prefix}-hmac-key"
         self.hmac_secret = secretsmanager.Secret(
             self,

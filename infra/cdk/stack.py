@@ -95,6 +95,7 @@ class PrivacyStack(Stack):
             export_retention_days=config.export_retention_days,
             audience_retention_days=config.audience_retention_days,
             log_retention_days=config.log_retention_days,
+            audit_digest_retention_days=config.audit_digest_retention_days,
         )
         self.events = CompletionEvents(self, "Events", prefix=prefix, log_retention=retention)
 
@@ -106,6 +107,9 @@ class PrivacyStack(Stack):
             "EXPORTS_BUCKET": self.storage.names["exports"],
             "AUDIENCES_BUCKET": self.storage.names["audiences"],
             "AUDIT_DIGEST_BUCKET": self.storage.names["audit-digests"],
+            "AUDIT_KEY_ID": self.security.audit_key.key_arn,
+            # By name: every writer's environment names it before the function exists.
+            "AUDIT_DIGEST_FUNCTION": f"{prefix}-AuditDigest",
         }
         if config.default_region:
             values["DEFAULT_REGION"] = config.default_region

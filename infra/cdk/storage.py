@@ -35,6 +35,7 @@ class Storage(Construct):
         export_retention_days: int,
         audience_retention_days: int,
         log_retention_days: int,
+        audit_digest_retention_days: int,
     ) -> None:
         super().__init__(scope, id)
         # ACLs are off (BucketOwnerEnforced): S3 delivers access logs by the log bucket's policy.
@@ -73,9 +74,17 @@ class Storage(Construct):
             [_expiring_after(audience_retention_days)],
         )
 
-        # Each digest is locked in COMPLIANCE mode by the digest function itself (its retention
-        # setting): not even the account root can rewrite the chain's history and its digests.
-        self._bucket("audit-digests", prefix, key, [], object_lock=True)
+        # Each digest is locked in COMPLIANCE mode, by the bucket's default and by the digest
+        # function itself: not even the account root can delete or shorten a digest's lock.
+        self._bucket(
+            "audit-digests",
+            prefix,
+            key,
+            [],
+            object_lock=s3.ObjectLockRetention.compliance(
+                Duration.days(audit_digest_retention_days)
+            ),
+        )
 
     def _bucket(
         self,
@@ -83,7 +92,7 @@ class Storage(Construct):
         prefix: str,
         key: kms.IKey,
         lifecycle: list[s3.LifecycleRule],
-        object_lock: bool = False,
+        object_lock: s3.ObjectLockRetention | None = None,
     ) -> None:
         name = f"{prefix}-{suffix}-{Aws.ACCOUNT_ID}-{Aws.REGION}"
         self.names[suffix] = name
@@ -99,7 +108,8 @@ class Storage(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=True,
             lifecycle_rules=lifecycle or None,
-            object_lock_enabled=object_lock or None,
+            object_lock_enabled=True if object_lock else None,
+            object_lock_default_retention=object_lock,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=f"{suffix}/",
             removal_policy=RemovalPolicy.RETAIN,

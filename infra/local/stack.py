@@ -45,6 +45,10 @@ class LocalStack:
     # (deployed: 3 GB and 1 GB, README "Audience filter").
     split_threshold_bytes: int = 4 * 1024 * 1024
     split_part_bytes: int = 1024 * 1024
+    # A digest of the audit chain's head every this many entries (deployed: AUDIT_DIGEST_EVERY).
+    audit_digest_every: int = 100
+    # How long each digest is locked (deployed: auditDigestRetentionDays, seven years).
+    audit_digest_retention_days: int = 1
     env: dict[str, str] = field(default_factory=dict)
     state_machine_arn: str = ""
     campaign_state_machine_arn: str = ""
@@ -141,6 +145,13 @@ class LocalStack:
             Overwrite=True,
         )
         self.client("events").create_event_bus(Name=env["EVENT_BUS_NAME"])
+        # The audit chain's key: an HMAC key that never leaves KMS.
+        env["AUDIT_KEY_ID"] = self.client("kms").create_key(
+            Description="privacy-functions audit chain",
+            KeySpec="HMAC_256",
+            KeyUsage="GENERATE_VERIFY_MAC",
+        )["KeyMetadata"]["Arn"]
+        env["AUDIT_DIGEST_EVERY"] = str(self.audit_digest_every)
         env["EXPORTS_BUCKET"] = f"{prefix}-exports"
         s3 = self.client("s3")
         s3.create_bucket(
@@ -158,6 +169,18 @@ class LocalStack:
             CreateBucketConfiguration={"LocationConstraint": REGION},
             ObjectLockEnabledForBucket=True,
         )
+        s3.put_object_lock_configuration(
+            Bucket=env["AUDIT_DIGEST_BUCKET"],
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {
+                    "DefaultRetention": {
+                        "Mode": "COMPLIANCE",
+                        "Days": self.audit_digest_retention_days,
+                    }
+                },
+            },
+        )
         role = self.client("iam").create_role(
             RoleName=f"{prefix}-role",
             AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
@@ -174,6 +197,7 @@ class LocalStack:
                 Timeout=300,
             )["FunctionArn"]
             self.function_arns[spec.name] = arn
+        env["AUDIT_DIGEST_FUNCTION"] = self.function_arns["AuditDigest"]
         env.update(self._create_audience_resources(prefix))
         self.state_machine_arn = self.create_state_machine(f"{prefix}-privacy-request", role)
         env["STATE_MACHINE_ARN"] = self.state_machine_arn

@@ -26,7 +26,14 @@ from .stores import (
     FakeWorkflow,
     Item,
 )
-from .work import AuditTrail, FakeUnitOfWork, FakeUnitsOfWork, MemoryWrite, stored_entry
+from .work import (
+    AuditTrail,
+    FakeUnitOfWork,
+    FakeUnitsOfWork,
+    LocalMacs,
+    MemoryWrite,
+    stored_entry,
+)
 
 __all__ = [
     "AuditTrail",
@@ -46,6 +53,7 @@ __all__ = [
     "FakeUnitsOfWork",
     "FakeWorkflow",
     "Item",
+    "LocalMacs",
     "MemoryWrite",
     "fail_once",
     "fake_stores",
@@ -76,6 +84,10 @@ class FakeStores:
     @property
     def trail(self) -> AuditTrail:
         return self.units.trail
+
+    @property
+    def macs(self) -> LocalMacs:
+        return self.units.trail.macs
 
     def work(self) -> FakeUnitOfWork:
         return self.units()

@@ -878,7 +878,13 @@ class FakeDigests:
         self.digests: list[Digest] = []
 
     def put(self, head: ChainHead) -> Digest:
-        digest = Digest(seq=head.seq, hash=head.hash, at=utc_now(), key=f"digest-{head.seq}")
+        digest = Digest(
+            seq=head.seq,
+            hash=head.hash,
+            at=utc_now(),
+            key=f"digest-{head.seq}",
+            keyed=head.mac is not None,
+        )
         self.digests.append(digest)
         return digest
 

@@ -4,11 +4,14 @@ the same `entry_hash` over the same stored shape as DynamoUnitOfWork's entries."
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from functions.shared.audit_chain import ChainHead, entry_hash
+from functions.shared.audit_chain import ChainHead, entry_hash, mac_message
 from functions.shared.audit_entries import AuditEntry
 from functions.shared.errors import ConflictError, DomainError
 from functions.shared.models import AUDIT_TRAIL
@@ -28,12 +31,28 @@ def always() -> bool:
     return True
 
 
+class LocalMacs:
+    """The chain's keyed hash without KMS: HMAC-SHA256 under a key only this object holds, over
+    the same message KmsEntryMacs sends."""
+
+    def __init__(self, key: bytes = b"audit-key" * 4) -> None:
+        self._key = key
+
+    def mac(self, entry_hash: str) -> str:
+        digest = hmac.new(self._key, mac_message(entry_hash), hashlib.sha256).digest()
+        return base64.b64encode(digest).decode()
+
+    def valid(self, entry_hash: str, mac: str) -> bool:
+        return hmac.compare_digest(self.mac(entry_hash), mac)
+
+
 @dataclass
 class AuditTrail:
     """The entries as stored (attribute names as in the table) and the chain's head."""
 
     entries: list[dict[str, Any]] = field(default_factory=list)
     head: ChainHead = field(default_factory=ChainHead)
+    macs: LocalMacs = field(default_factory=LocalMacs)
 
     def ids(self) -> set[str]:
         return {e["entryId"] for e in self.entries}
@@ -53,10 +72,12 @@ class AuditTrail:
         for entry in entries:
             seq += 1
             stored = stored_entry(entry, seq, previous)
+            stored["entryMac"] = self.macs.mac(stored["entryHash"])
             self.entries.append(stored)
             previous = stored["entryHash"]
         if entries:
-            self.head = ChainHead(seq=seq, hash=previous, at=entries[-1].at)
+            mac = self.entries[-1]["entryMac"]
+            self.head = ChainHead(seq=seq, hash=previous, at=entries[-1].at, mac=mac)
 
 
 def stored_entry(entry: AuditEntry, chain_seq: int, prev_hash: str) -> dict[str, Any]:

@@ -155,3 +155,51 @@ def test_function_reads_the_hmac_key_and_nothing_else_of_ssm(synth: Synth, spec:
     assert json.dumps(ssm[0]["Resource"]).endswith(f':parameter{parameter}"]]}}')
     secrets = [s for s in statements if _grants(s, "secretsmanager:GetSecretValue")]
     assert [s["Resource"] for s in secrets] == [{"Ref": secret_id}]
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_the_audit_key_keys_entries_for_writers_and_verifies_for_the_api_alone(
+    synth: Synth, spec: Any
+) -> None:
+    """No role may export or otherwise use the chain's HMAC key: writers generate MACs, the API
+    (GET /audit/verify) also verifies them, and the key itself never leaves KMS."""
+    keys = [
+        (k, r)
+        for k, r in synth.of_type("AWS::KMS::Key").items()
+        if r["Properties"].get("KeySpec") == "HMAC_256"
+    ]
+    (key_id, key), *others = keys
+    assert not others and key["Properties"]["KeyUsage"] == "GENERATE_VERIFY_MAC"
+    variables = synth.function(spec.name)[1]["Properties"]["Environment"]["Variables"]
+    touching = [s for s in _function_statements(synth, spec.name) if _touches(s, key_id)]
+    actions = sorted(a for s in touching for a in _listed(s["Action"]))
+    if "AUDIT_KEY_ID" not in variables:
+        assert actions == []
+        return
+    assert actions == sorted(["kms:GenerateMac", *(["kms:VerifyMac"] if spec is API else [])]), (
+        actions
+    )
+
+
+def test_no_role_may_delete_rewrite_or_unlock_a_digest(synth: Synth) -> None:
+    """The digest bucket is written by the digest function alone, with PutObject (and its own
+    retention); nobody may delete a version, shorten a lock or bypass it."""
+    forbidden = (
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:PutObjectRetention",
+        "s3:BypassGovernanceRetention",
+        "s3:PutBucketObjectLockConfiguration",
+        "s3:PutLifecycleConfiguration",
+    )
+    writers = set()
+    for role, statements in _all_statements(synth).items():
+        for statement in statements:
+            if "-audit-digests-" not in json.dumps(statement["Resource"]):
+                continue
+            for action in forbidden:
+                assert not _grants(statement, action), (role, action)
+            if _grants(statement, "s3:PutObject"):
+                writers.add(role)
+    digest_role = synth.function("AuditDigest")[1]["Properties"]["Role"]["Fn::GetAtt"][0]
+    assert writers == {digest_role}

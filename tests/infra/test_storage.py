@@ -118,6 +118,7 @@ def wired() -> Template:
         export_retention_days=7,
         audience_retention_days=30,
         log_retention_days=365,
+        audit_digest_retention_days=2557,
     )
     storage.notify("audiences", INCOMING, function)
     schedule(stack, "Digest", function, "rate(1 day)", sqs.Queue(stack, "DeadLetters"))
@@ -166,3 +167,12 @@ def test_schedule_invokes_the_function_with_retries_and_a_dead_letter_queue(
             ],
         },
     )
+
+
+def test_digests_are_locked_in_compliance_mode_for_the_configured_period(synth: Synth) -> None:
+    """The bucket's default retention (context auditDigestRetentionDays, seven years by
+    default): a digest put without a retention of its own is locked too."""
+    _, bucket = _bucket(synth, "audit-digests")
+    assert bucket["Properties"]["ObjectLockEnabled"] is True
+    rule = bucket["Properties"]["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+    assert rule == {"Mode": "COMPLIANCE", "Days": 2557}

@@ -7,12 +7,15 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from botocore.exceptions import ClientError
 
 from functions.api.dependencies import api_dependencies
 from functions.shared.audit_chain import entry_hash
+from functions.shared.audit_keys import DigestMilestones
 from functions.shared.unit_of_work import CHAIN_ID
 from privacyctl.client import ApiError
 from tests.integration.conftest import run_request
@@ -169,8 +172,126 @@ def test_a_consistent_rewrite_is_caught_by_the_locked_digest(
         )
         result = compliance.audit_verify()
     assert result["digestsChecked"] >= 1
-    assert [b["problem"] for b in result["breaks"]] == ["DIGEST_MISMATCH"]
+    # The rewriter could not key the new head, and the locked digest disagrees with it.
+    assert [b["problem"] for b in result["breaks"]] == ["FORGED", "DIGEST_MISMATCH"]
     assert compliance.audit_verify()["intact"]
+
+
+def _digest(stack) -> dict:
+    lam = stack.client("lambda")
+    return json.loads(
+        lam.invoke(FunctionName=stack.function_arns["AuditDigest"], Payload=b"{}")["Payload"].read()
+    )
+
+
+def _cut_to(stack, entries: list[dict], head: dict, keep: int) -> None:
+    """Delete every entry past `keep` and move the head back onto entry `keep`."""
+    dynamodb = _dynamodb(stack)
+    for item in entries[keep:]:
+        dynamodb.delete_item(TableName=stack.env["AUDIT_TABLE"], Key={"entryId": item["entryId"]})
+    last = entries[keep - 1]
+    moved = {
+        **head,
+        "seq": {"N": str(keep)},
+        "headHash": last["entryHash"],
+        "headMac": last["entryMac"],
+    }
+    dynamodb.put_item(TableName=stack.env["AUDIT_CHAIN_TABLE"], Item=moved)
+
+
+def test_verification_says_what_it_checked(stack, agent, compliance, new_customer):
+    _some_trail(stack, agent, new_customer)
+    _digest(stack)
+    result = compliance.audit_verify()
+    assert result["intact"] and result["checks"] == ["entries", "keyedHashes", "digests"]
+    assert result["keyedHashesChecked"] == 1 and result["digestsChecked"] >= 1
+    assert all("entryMac" in e for e in _entries(stack))
+
+
+def test_a_cut_tail_with_the_head_moved_back_is_found(stack, agent, compliance, new_customer):
+    """The attack observed before keyed hashes: after a digest, delete the tail and set the
+    head back onto an older entry (whose own keyed hash is genuine)."""
+    _some_trail(stack, agent, new_customer)
+    taken = _digest(stack)
+    with tampered(stack) as (entries, head):
+        keep = len(entries) - 3
+        _cut_to(stack, entries, head, keep)
+        result = compliance.audit_verify()
+    (cut,) = result["breaks"]
+    assert (cut["problem"], cut["chainSeq"]) == ("TRUNCATED", keep + 1)
+    assert taken["key"] in cut["message"] and f"{keep + 1}-{taken['seq']}" in cut["message"]
+
+
+def test_a_cut_tail_written_anew_is_found(stack, agent, compliance, new_customer):
+    _some_trail(stack, agent, new_customer)
+    _digest(stack)
+    with tampered(stack) as (entries, head):
+        keep = len(entries) - 3
+        _cut_to(stack, entries, head, keep)
+        # A new last entry in place of the cut ones: it hashes and links right, unkeyed.
+        rewritten = {**entries[keep - 1], "actor": {"S": "mallory"}}
+        _rehash(rewritten)
+        _dynamodb(stack).put_item(TableName=stack.env["AUDIT_TABLE"], Item=rewritten)
+        _dynamodb(stack).put_item(
+            TableName=stack.env["AUDIT_CHAIN_TABLE"],
+            Item={**head, "seq": {"N": str(keep)}, "headHash": rewritten["entryHash"]},
+        )
+        problems = [(b["problem"], b["chainSeq"]) for b in compliance.audit_verify()["breaks"]]
+    assert problems == [("FORGED", keep), ("TRUNCATED", keep + 1)]
+
+
+def test_a_new_version_of_a_digest_object_is_found(stack, agent, compliance, new_customer):
+    """Object Lock keeps every version; anyone who may put objects can add a newer one under a
+    digest's key. Every version is a digest, so the forged one disagrees with the chain."""
+    _some_trail(stack, agent, new_customer)
+    taken = _digest(stack)
+    s3, bucket = stack.client("s3"), stack.env["AUDIT_DIGEST_BUCKET"]
+    body = json.loads(s3.get_object(Bucket=bucket, Key=taken["key"])["Body"].read())
+    # The forger's own lock is short, so that this test can clean up after itself.
+    forged = s3.put_object(
+        Bucket=bucket,
+        Key=taken["key"],
+        Body=json.dumps({**body, "hash": "0" * 64}).encode(),
+        ChecksumAlgorithm="SHA256",
+        ObjectLockMode="GOVERNANCE",
+        ObjectLockRetainUntilDate=datetime.now(UTC) + timedelta(seconds=5),
+    )
+    result = compliance.audit_verify()
+    mismatched = [b for b in result["breaks"] if b["problem"] == "DIGEST_MISMATCH"]
+    assert [b["chainSeq"] for b in mismatched] == [taken["seq"]]
+    assert forged["VersionId"] in mismatched[0]["message"]
+    # The forged version stays (locked buckets keep versions): later checks keep reporting it.
+    s3.delete_object(
+        Bucket=bucket,
+        Key=taken["key"],
+        VersionId=forged["VersionId"],
+        BypassGovernanceRetention=True,
+    )
+    assert compliance.audit_verify()["intact"]
+
+
+def test_a_digest_is_taken_every_n_entries(stack, agent, new_customer, monkeypatch):
+    """Between schedules, the writers themselves ask for a digest every N entries (N made small
+    here): at most N entries are ever unanchored."""
+    s3, bucket = stack.client("s3"), stack.env["AUDIT_DIGEST_BUCKET"]
+    every = 4
+    passed = DigestMilestones.passed
+
+    def every_four(self, before: int, after: int) -> None:
+        passed(SimpleNamespace(**{**vars(self), "_every": every}), before, after)
+
+    monkeypatch.setattr(DigestMilestones, "passed", every_four)
+
+    def digested() -> set[int]:
+        pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
+        keys = [v["Key"] for page in pages for v in page.get("Versions", [])]
+        return {int(k.rsplit("-", 1)[-1].removesuffix(".json")) for k in keys}
+
+    before = len(_entries(stack))
+    while len(_entries(stack)) < before + every + 1:
+        _some_trail(stack, agent, new_customer)
+    milestone = (before // every + 1) * every
+    assert any(seq >= milestone for seq in digested())
 
 
 def test_concurrent_writers_never_fork_the_chain(stack, agent, compliance, new_customer):

@@ -70,11 +70,11 @@ def test_the_trail_the_services_wrote_verifies_with_its_digests(deps):
     submit(deps)
     deps.digests.put(deps.trail.head)
     submit(deps, kind=RequestType.EXPORT)
-    result = verify_trail(deps.audit, deps.digests)
+    result = verify_trail(deps.audit, deps.digests, deps.macs)
     assert result.intact and result.checked == 2 and result.digests_checked == 1
 
 
 def test_a_rewritten_entry_is_found(deps):
     submit(deps)
     deps.trail.entries[0]["actor"] = "mallory"
-    assert not verify_trail(deps.audit, deps.digests).intact
+    assert not verify_trail(deps.audit, deps.digests, deps.macs).intact

@@ -23,6 +23,8 @@ def test_settings_read_upper_case_names():
         "HMAC_KEY_PARAMETER": "/k",
         "EXPORTS_BUCKET": "e",
         "IDEMPOTENCY_WINDOW_SECONDS": "60",
+        "AUDIT_KEY_ID": "arn:aws:kms:eu-west-1:123456789012:key/audit",
+        "AUDIT_DIGEST_FUNCTION": "privacy-test-AuditDigest",
     }
     settings = ApiSettings.from_env(env)
     assert settings.idempotency_window_seconds == 60
