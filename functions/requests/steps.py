@@ -97,7 +97,22 @@ def finish_request(
         if error:
             # The error name only: a cause text may quote data we must not keep.
             details["error"] = str(error.get("Error", "Unknown"))
-        request = advance(deps, request, outcome, WORKFLOW_ACTOR, updates=updates, details=details)
+        request = advance(
+            deps,
+            request,
+            outcome,
+            WORKFLOW_ACTOR,
+            updates=updates,
+            details=details,
+            occurrence=_attempt(request) if outcome is RequestStatus.FAILED else None,
+        )
+    failed_forget = request.status is RequestStatus.FAILED and request.type is RequestType.FORGET
+    if failed_forget and not _pseudonymised(request):
+        # A failed forget keeps no clear id either (also on a retry of this step): the people it
+        # planned are kept out by tombstones that hold what a retry needs (forget/keep_out.py).
+        # After the FAILED write, which closes the open-request marker under the clear id.
+        deps.requests.pseudonymise(request_id, pseudonym(deps.hasher.customer(request.customer_id)))
+        request = deps.requests.get(request_id)
     if request.status is RequestStatus.COMPLETED and not _pseudonymised(request):
         # Also on a retry that finds the request closed: at least once.
         _announce(request, deps)
@@ -115,6 +130,12 @@ def _announce_and_pseudonymise(request: PrivacyRequest, deps: AnnouncingStores) 
     stand_in = pseudonym(deps.hasher.customer(request.customer_id))
     deps.requests.pseudonymise(request.request_id, stand_in)
     return deps.requests.get(request.request_id)
+
+
+def _attempt(request: PrivacyRequest) -> str | None:
+    """A request retried after failing may fail again: each FAILED entry names its attempt."""
+    failures = sum(h.status is RequestStatus.FAILED for h in request.history)
+    return str(failures + 1) if failures else None
 
 
 def _pseudonymised(request: PrivacyRequest) -> bool:
