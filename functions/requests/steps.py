@@ -147,6 +147,8 @@ def _announce(request: PrivacyRequest, deps: AnnouncingStores) -> None:
     detail = {
         "requestId": request.request_id,
         "customerId": request.customer_id,
+        # What the archive of these events keeps instead of the id (infra/cdk/events.py).
+        "customerHash": deps.hasher.customer(request.customer_id),
         "type": request.type.value,
         "status": request.status.value,
         "completedAt": request.completed_at,
