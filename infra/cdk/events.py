@@ -34,9 +34,7 @@ class _LogGroupTarget:
     """A log group target without the custom resource CDK's CloudWatchLogGroup target deploys
     for its resource policy: the policy is a plain AWS::Logs::ResourcePolicy here."""
 
-    def __init__(
-        self, arn: str, dead_letters: sqs.IQueue, message: events.RuleTargetInput
-    ) -> None:
+    def __init__(self, arn: str, dead_letters: sqs.IQueue, message: events.RuleTargetInput) -> None:
         self._arn = arn
         self._dead_letters = dead_letters
         self._message = message
