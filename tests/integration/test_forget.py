@@ -23,7 +23,6 @@ from tests.integration.conftest import (
 )
 from tests.integration.test_cease_resume import _hasher
 
-
 EVENTS = ["SUBMITTED", "CONFIRMED", "KEPT_OUT", "APPLIED", "COMPLETED"]
 
 
