@@ -58,22 +58,16 @@ def forget_customer(request_id: str, deps: ForgetStores) -> ApplyOutcome:
                 logger.info("erasure continues", extra={"requestId": request_id})
                 return ApplyOutcome.CONTINUE
         if requester:
-            _applied(request, plan, subject_hash, erasing=customer_id is not None, deps=deps)
+            _applied(request, plan, deps)
         else:
             _forgotten_by_cascade(request, subject, deps)
     logger.info("customer forgotten", extra={"requestId": request_id})
     return ApplyOutcome.APPLIED
 
 
-def _applied(
-    request: PrivacyRequest,
-    plan: dict[str, Any],
-    subject_hash: str,
-    erasing: bool,
-    deps: ForgetStores,
-) -> None:
-    """APPLIED: the request's result (counts; contacts by keyed hash), its audit entry and the
-    end of the requester's erasure (the clear id leaves their tombstone), in one transaction."""
+def _applied(request: PrivacyRequest, plan: dict[str, Any], deps: ForgetStores) -> None:
+    """APPLIED: the request's result (counts; contacts by keyed hash) and its audit entry. The
+    requester's tombstone keeps their clear id until `finish` has announced the completion."""
     main = next(s for s in plan["subjects"] if s["relationType"] is None)
     summary: dict[str, Any] = {
         "erased": main["erased"],
@@ -90,7 +84,6 @@ def _applied(
         WORKFLOW_ACTOR,
         updates={"result": summary},
         details=summary,
-        with_writes=lambda at: [deps.customers.erased(subject_hash, at)] if erasing else [],
     )
 
 

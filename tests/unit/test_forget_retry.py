@@ -112,3 +112,15 @@ def test_a_forget_that_kept_nobody_out_cannot_be_retried(deps):
     # Nothing was agreed: the person stays as they were, and may ask again.
     assert deps.customers.privacy_status("C1") is PrivacyStatus.ACTIVE
     assert submit(deps, kind=RequestType.FORGET).status is RequestStatus.AWAITING_CONFIRMATION
+
+
+def test_a_retried_forget_announces_the_clear_id_and_then_keeps_none(family):
+    request = _failed_half_way(family)
+    retry_request(request.request_id, AGENT, family)
+    forget_customer(request.request_id, family)
+    finish_request(request.request_id, RequestStatus.COMPLETED, family, None)
+    (event,) = family.events.of("PrivacyRequestCompleted")
+    assert event["customerId"] == "C1" and event["customerHash"] == family.hasher.customer("C1")
+    assert family.requests.get(request.request_id).status is RequestStatus.COMPLETED
+    tombstones = [h for k, h in family.table.partitions.items() if k.startswith("forgotten:")]
+    assert tombstones and all(not item.data for p in tombstones for item in p.values())

@@ -7,6 +7,7 @@ import pytest
 from functions.forget.keep_out import KEPT_OUT, ensure_kept_out
 from functions.forget.service import FORGOTTEN_BY_CASCADE, forget_customer
 from functions.requests.apply import ApplyOutcome
+from functions.requests.steps import finish_request
 from functions.shared.audit_chain import verify
 from functions.shared.customers import tombstone_key
 from functions.shared.domain import PrivacyStatus, RequestStatus, RequestType, pseudonym
@@ -120,8 +121,11 @@ def test_erasure_goes_in_bounded_chunks(deps):
         assert deps.customers.batches <= len(outcomes) * deps.erasure_batches
     assert outcomes[-1] is ApplyOutcome.APPLIED and len(outcomes) >= 3
     assert deps.table.partitions.get("C1") is None
-    assert deps.customers.erasing(deps.hasher.customer("C1")) is None
     assert len(deps.trail.of("APPLIED", request.request_id)) == 1
+    # The clear id stays in the tombstone until the completion is announced, then goes.
+    assert deps.customers.erasing(deps.hasher.customer("C1")) == "C1"
+    finish_request(request.request_id, RequestStatus.COMPLETED, deps, None)
+    assert deps.customers.erasing(deps.hasher.customer("C1")) is None
 
 
 def test_the_person_is_suppressed_as_forgotten(deps):
