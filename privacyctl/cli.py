@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from privacyctl import audience, consent, repermission, report
+from privacyctl import audience, consent, repermission, report, retry
 from privacyctl.client import ApiClient, ApiError
 
 TERMINAL = {"COMPLETED", "REJECTED", "CANCELLED", "EXPIRED", "FAILED"}
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     audience.add_parser(commands)
     consent.add_parser(commands)
     repermission.add_parser(commands)
+    retry.add_parser(commands)
     return parser
 
 
@@ -171,6 +172,8 @@ def main(argv: Sequence[str] | None = None, ask: Ask = ask_tty) -> int:
             result = consent.run_consent(args, client)
         elif args.command == "repermission":
             result = repermission.run_repermission(args, client)
+        elif args.command == "retry":
+            result = retry.run_retry(args, client)
         elif args.command == "confirm":
             result = client.confirm(args.request_id)
         elif args.command == "cancel":

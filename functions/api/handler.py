@@ -39,6 +39,7 @@ from functions.campaigns.rules import validate_campaign
 from functions.campaigns.service import resume_campaign, start_campaign
 from functions.consents.rules import validate_choice
 from functions.consents.service import confirm_consent, record_consent
+from functions.forget.retry import retry_request
 from functions.requests import service as requests
 from functions.shared import clock
 from functions.shared.errors import DomainError, ValidationError
@@ -147,6 +148,14 @@ def cancel(request_id: str) -> dict[str, Any]:
     caller = _caller()
     caller.require(Group.AGENT)
     return request_summary(requests.cancel_request(request_id, caller, api_dependencies()))
+
+
+@app.post("/privacy-requests/<request_id>/retry")
+def retry(request_id: str) -> Response:
+    caller = _caller()
+    caller.require(Group.AGENT, Group.COMPLIANCE)
+    request = retry_request(request_id, caller, api_dependencies())
+    return Response(202, content_types.APPLICATION_JSON, json.dumps(request_summary(request)))
 
 
 @app.get("/customers/<customer_id>/privacy")

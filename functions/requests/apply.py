@@ -36,6 +36,8 @@ S = TypeVar("S", bound=Settings)
 class ApplyOutcome(StrEnum):
     APPLIED = "APPLIED"
     REJECTED = "REJECTED"
+    # A bounded chunk is done and more is left: the state machine invokes the step again.
+    CONTINUE = "CONTINUE"
 
 
 def apply_step(

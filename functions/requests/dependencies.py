@@ -101,3 +101,18 @@ class ExportingStores(Stores):
     @classmethod
     def from_settings(cls, settings: ForgetSettings | ExportSettings) -> ExportingStores:
         return cls.build(settings, exports=ExportFiles(settings.exports_bucket))
+
+
+@dataclass
+class ForgetStores(ExportingStores):
+    """Forget erases in bounded chunks: this many batch writes per invocation."""
+
+    erasure_batches: int
+
+    @classmethod
+    def for_forget(cls, settings: ForgetSettings) -> ForgetStores:
+        return cls.build(
+            settings,
+            exports=ExportFiles(settings.exports_bucket),
+            erasure_batches=settings.erasure_batches,
+        )

@@ -22,3 +22,8 @@ class AwaitConfirmationEvent(StepEvent):
 class FinishEvent(StepEvent):
     outcome: Literal["COMPLETED", "EXPIRED", "FAILED"]
     error: dict[str, Any] | None = None
+
+
+class ForgetEvent(StepEvent):
+    # Set by the state that runs before a failing FORGET ends: keep the person out, erase nothing.
+    failing: bool = False

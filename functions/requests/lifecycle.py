@@ -90,9 +90,13 @@ def advance(
     updates: Mapping[str, Any] | None = None,
     details: Mapping[str, Any] | None = None,
     with_writes: Callable[[str], Iterable[Any]] = lambda at: (),
+    event_type: str | None = None,
+    occurrence: str | None = None,
 ) -> PrivacyRequest:
     """Move `request` from its current status to `to`, with the writes `with_writes(at)` adds.
 
+    `event_type` and `occurrence` name the audit entry where the status alone does not (a
+    FAILED request retried moves to CONFIRMED again: RETRIED, once per attempt).
     Answers the request as it now stands. When the request already reached `to` (a retry or a
     duplicate delivery), nothing is written and the stored request is answered."""
     at = utc_now()
@@ -102,7 +106,18 @@ def advance(
     work.add(deps.requests.advance(request, entry, updates), *with_writes(at))
     if to.is_terminal:
         work.add(deps.customers.close_request(request))
-    work.record(request_entry(request, to, actor, details or {}, deps.hasher, at=at))
+    work.record(
+        request_entry(
+            request,
+            to,
+            actor,
+            details or {},
+            deps.hasher,
+            at=at,
+            event_type=event_type,
+            occurrence=occurrence,
+        )
+    )
     try:
         work.commit()
     except ConflictError:

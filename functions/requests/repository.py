@@ -119,6 +119,20 @@ class RequestRepository:
             lambda: ConflictError(f"privacy request {request.request_id} has moved on"),
         )
 
+    def begin_erasure(self, request: PrivacyRequest, plan: Mapping[str, Any]) -> TableWrite:
+        """Keep the erasure plan (whom, by keyed hash, and how many items of each category) on
+        the CONFIRMED request, in the transaction that keeps those people out: an interrupted or
+        resumed run continues the same plan and reports the same counts. The first plan wins."""
+        m = self._model
+        return TableWrite(
+            lambda tw: tw.update(
+                m(request.request_id),
+                actions=[m.result.set({"erasure": dict(plan)})],
+                condition=(m.status == RequestStatus.CONFIRMED.value) & m.result.does_not_exist(),
+            ),
+            lambda: ConflictError(f"the erasure of request {request.request_id} has begun"),
+        )
+
     # Reads and single-item writes ------------------------------------------------------------
 
     def get(self, request_id: str) -> PrivacyRequest:
@@ -133,12 +147,6 @@ class RequestRepository:
 
     def for_customer(self, customer_id: str) -> list[PrivacyRequest]:
         return [to_domain(item) for item in self._model.by_customer.query(customer_id)]
-
-    def save_erasure_plan(self, request_id: str, plan: dict[str, Any]) -> PrivacyRequest:
-        """Keep what an erasure is about to delete (whom, and how many items of each category)
-        on the request before anything is deleted, so an interrupted run resumes with the same
-        plan and reports the same counts. The first plan saved wins."""
-        return self.save_result_once(request_id, {"erasure": plan})
 
     def save_result_once(self, request_id: str, result: dict[str, Any]) -> PrivacyRequest:
         """Keep what an apply step produced on the CONFIRMED request before the step moves on, so

@@ -81,6 +81,11 @@ def submit_request(
     except Exception:
         logger.exception("workflow did not start", extra={"requestId": request.request_id})
         advance(deps, request, RequestStatus.FAILED, "api", details={"error": "WorkflowNotStarted"})
+        if request.type is RequestType.FORGET:
+            # A failed forget keeps no clear id (functions/requests/steps.py: finish_request).
+            deps.requests.pseudonymise(
+                request.request_id, pseudonym(deps.hasher.customer(customer_id))
+            )
         raise
     logger.info("request submitted", extra={"requestId": request.request_id})
     return request

@@ -89,6 +89,14 @@ def finish_request(
     completing = outcome is RequestStatus.COMPLETED and request.status is RequestStatus.APPLIED
     if completing and request.type is RequestType.FORGET:
         request = _announce_and_pseudonymise(request, deps)
+    failing_forget = outcome is RequestStatus.FAILED and request.type is RequestType.FORGET
+    closing = request.status in _FINISH_FROM[outcome] or request.status is RequestStatus.FAILED
+    if failing_forget and closing and not _pseudonymised(request):
+        # A failed forget keeps no clear id either, not even for a moment: the stored request is
+        # pseudonymised before it reads FAILED (the people it planned are kept out by tombstones
+        # that hold what a retry needs: forget/keep_out.py). The copy in hand keeps the id, so
+        # that the FAILED write closes the open-request marker under it.
+        deps.requests.pseudonymise(request_id, pseudonym(deps.hasher.customer(request.customer_id)))
     if request.status in _FINISH_FROM[outcome]:
         updates: dict[str, Any] = {}
         details: dict[str, Any] = {}
@@ -97,7 +105,22 @@ def finish_request(
         if error:
             # The error name only: a cause text may quote data we must not keep.
             details["error"] = str(error.get("Error", "Unknown"))
-        request = advance(deps, request, outcome, WORKFLOW_ACTOR, updates=updates, details=details)
+        subject = deps.hasher.customer(request.customer_id)
+        # The end of a forget: the requester's clear id leaves their tombstone with it.
+        holds_id = completing and request.type is RequestType.FORGET
+        holds_id = holds_id and deps.customers.erasing(subject) is not None
+        request = advance(
+            deps,
+            request,
+            outcome,
+            WORKFLOW_ACTOR,
+            updates=updates,
+            details=details,
+            occurrence=_attempt(request) if outcome is RequestStatus.FAILED else None,
+            with_writes=lambda at: [deps.customers.erased(subject, at)] if holds_id else [],
+        )
+    if failing_forget:
+        request = deps.requests.get(request_id)
     if request.status is RequestStatus.COMPLETED and not _pseudonymised(request):
         # Also on a retry that finds the request closed: at least once.
         _announce(request, deps)
@@ -105,16 +128,37 @@ def finish_request(
 
 
 def _announce_and_pseudonymise(request: PrivacyRequest, deps: AnnouncingStores) -> PrivacyRequest:
-    """A forget reads COMPLETED only once the person's id is gone from the request; downstream
-    systems are told before that, while the id is still here, so that they can forget them too
-    (the event is not stored). A retry finds the pseudonym and tells nobody twice."""
-    if _pseudonymised(request):
+    """A forget reads COMPLETED only once the person's id is gone from the request and from
+    their tombstone; downstream systems are told before that, while the id is still held, so
+    that they can forget them too (the event is not stored). A forget retried after it failed
+    has only its pseudonym on the request: the id is read from the tombstone, which keeps it
+    until the COMPLETED write. A retry of this step may tell them again (at least once)."""
+    clear = _clear_id(request, deps)
+    if clear is None:
         return request
-    completed = replace(request, status=RequestStatus.COMPLETED, completed_at=clock.utc_now())
+    completed = replace(
+        request,
+        customer_id=clear,
+        status=RequestStatus.COMPLETED,
+        completed_at=clock.utc_now(),
+    )
     _announce(completed, deps)
-    stand_in = pseudonym(deps.hasher.customer(request.customer_id))
-    deps.requests.pseudonymise(request.request_id, stand_in)
+    if not _pseudonymised(request):
+        stand_in = pseudonym(deps.hasher.customer(request.customer_id))
+        deps.requests.pseudonymise(request.request_id, stand_in)
     return deps.requests.get(request.request_id)
+
+
+def _clear_id(request: PrivacyRequest, deps: AnnouncingStores) -> str | None:
+    if not _pseudonymised(request):
+        return request.customer_id
+    return deps.customers.erasing(deps.hasher.customer(request.customer_id))
+
+
+def _attempt(request: PrivacyRequest) -> str | None:
+    """A request retried after failing may fail again: each FAILED entry names its attempt."""
+    failures = sum(h.status is RequestStatus.FAILED for h in request.history)
+    return str(failures + 1) if failures else None
 
 
 def _pseudonymised(request: PrivacyRequest) -> bool:
@@ -126,6 +170,8 @@ def _announce(request: PrivacyRequest, deps: AnnouncingStores) -> None:
     detail = {
         "requestId": request.request_id,
         "customerId": request.customer_id,
+        # What the archive of these events keeps instead of the id (infra/cdk/events.py).
+        "customerHash": deps.hasher.customer(request.customer_id),
         "type": request.type.value,
         "status": request.status.value,
         "completedAt": request.completed_at,

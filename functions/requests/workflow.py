@@ -62,3 +62,23 @@ class RequestWorkflow(Callbacks):
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
                 raise
+
+    def restart(self, request_id: str, attempt: int, request_type: str) -> None:
+        """Execution `<requestId>-<attempt>` of a request that failed: its input says so, and
+        the state machine goes straight to the type's Apply step. One that exists already (a
+        repeated retry) is left as it is."""
+        try:
+            self._client.start_execution(
+                stateMachineArn=self._arn,
+                name=f"{request_id}-{attempt}",
+                input=json.dumps(
+                    {
+                        "requestId": request_id,
+                        "retry": {"attempt": attempt},
+                        "request": {"type": request_type},
+                    }
+                ),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise

@@ -35,6 +35,10 @@ PRIVACY = "PRIVACY"
 CONSENT_PREFIX = "CONSENT#"
 OPEN_REQUEST_PREFIX = "OPENREQ#"
 RELATION_PREFIX = "RELATION#"
+# The tombstone's field that holds a clear id until that person's erasure is done.
+ERASING = "erasing"
+# What one BatchWriteItem call deletes at most.
+BATCH_SIZE = 25
 # Erased last: while the profile exists, an interrupted erasure can still find its customer.
 ERASED_LAST = (PRIVACY, PROFILE)
 # Read first by records(): who the customer is before what they did.
@@ -48,6 +52,15 @@ def open_request_key(request_type: str) -> str:
 def tombstone_key(customer_hash: str) -> tuple[str, str]:
     """Where a forgotten customer's status lives: under their keyed hash, not their id."""
     return pseudonym(customer_hash), PRIVACY
+
+
+@dataclass(frozen=True)
+class ErasedChunk:
+    """What one bounded erasure call did: the batch writes it made, and whether the partition
+    is now empty."""
+
+    batches: int
+    done: bool
 
 
 @dataclass(frozen=True)
@@ -117,18 +130,35 @@ class CustomerRepository:
             lambda: ConflictError("the customer's privacy status changed meanwhile"),
         )
 
-    def tombstone(self, customer_hash: str, request_id: str, at: str) -> TableWrite:
-        """What answers FORGOTTEN for a customer from then on, under their keyed hash."""
+    def tombstone(
+        self, customer_hash: str, request_id: str, at: str, erasing: str | None = None
+    ) -> TableWrite:
+        """What answers FORGOTTEN for a customer from then on, under their keyed hash. Written
+        before anything of theirs is erased; while the erasure is unfinished it holds their clear
+        id (`erasing`), next to the data it is there to find, so that nothing else must."""
         m = self._model
         item = m(
             *tombstone_key(customer_hash),
             privacy_status=PrivacyStatus.FORGOTTEN.value,
             request_id=request_id,
             updated_at=at,
+            data={ERASING: erasing} if erasing else None,
         )
         return TableWrite(
             lambda tw: tw.save(item, condition=m.sk.does_not_exist()),
             lambda: ConflictError("the customer has been forgotten already"),
+        )
+
+    def erased(self, customer_hash: str, at: str) -> TableWrite:
+        """The erasure the tombstone waited for is done: its clear id goes (once)."""
+        m = self._model
+        return TableWrite(
+            lambda tw: tw.update(
+                m(*tombstone_key(customer_hash)),
+                actions=[m.data.remove(), m.updated_at.set(at)],
+                condition=m.data.exists(),
+            ),
+            lambda: ConflictError("the erasure was recorded as done already"),
         )
 
     # Reads and non-transactional writes ------------------------------------------------------
@@ -141,6 +171,13 @@ class CustomerRepository:
             return self._model.get(customer_id, sk, consistent_read=True)
         except self._model.DoesNotExist:
             return None
+
+    def erasing(self, customer_hash: str) -> str | None:
+        """The clear id of a person whose erasure began and is not done; None once it is done
+        (or when there is no tombstone)."""
+        item = self._get(*tombstone_key(customer_hash))
+        data = _plain(item.data) if item is not None else None
+        return str(data[ERASING]) if data and data.get(ERASING) else None
 
     def privacy_status(self, customer_id: str) -> PrivacyStatus:
         """The customer's status; CustomerNotFoundError when we hold nothing about them."""
@@ -232,17 +269,40 @@ class CustomerRepository:
             if item.sk not in READ_FIRST:
                 yield _record(item)
 
-    def erase(self, customer_id: str) -> int:
-        """Delete every item of the customer's partition with batch writes (25 per call), the
-        profile and privacy items last. Idempotent: a second run finds less, or nothing."""
-        keys = self._keys(customer_id)
-        first = [sk for sk in keys if sk not in ERASED_LAST]
-        last = [sk for sk in ERASED_LAST if sk in keys]
-        for batch_keys in (first, last):
-            with self._model.batch_write() as batch:
-                for sk in batch_keys:
-                    batch.delete(self._model(customer_id, sk))
-        return len(keys)
+    def erase(self, customer_id: str, max_batches: int) -> ErasedChunk:
+        """Delete at most `max_batches` batch writes (25 items each) of the customer's partition,
+        the profile and privacy items in the last call. Bounded, so that one invocation stays far
+        inside its timeout whatever the size; idempotent, so a second run finds less, or nothing.
+        Each call starts its keys-only query afresh: what an earlier call deleted is gone."""
+        limit = max_batches * BATCH_SIZE
+        query = self._model.query(
+            customer_id, attributes_to_get=["customerId", "sk"], page_size=min(limit + 2, 1000)
+        )
+        first: list[str] = []
+        last: list[str] = []
+        more = False
+        for item in query:
+            if item.sk in ERASED_LAST:
+                last.append(item.sk)
+            elif len(first) < limit:
+                first.append(item.sk)
+            else:
+                more = True
+                break
+        # The profile and privacy items go in the last call, once nothing else is left.
+        done = not more and len(first) + len(last) <= limit
+        doomed = [*first, *last] if done else first
+        with self._model.batch_write() as batch:
+            for sk in doomed:
+                batch.delete(self._model(customer_id, sk))
+        batches = -(-len(doomed) // BATCH_SIZE)
+        return ErasedChunk(batches, done)
+
+
+def _plain(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return value.as_dict() if hasattr(value, "as_dict") else dict(value)
 
 
 def consent_from(data: dict[str, Any]) -> Consent:

@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Json, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Json, ValidationError, field_validator
 
 
 class Settings(BaseModel):
@@ -71,7 +71,11 @@ class ExportBucketSettings(Settings):
 
 
 class ForgetSettings(WorkflowSettings, ExportBucketSettings):
-    """Forget deletes every version of the customer's export files."""
+    """Forget deletes every version of the customer's export files. One invocation makes at most
+    `erasure_batches` batch writes (25 items each; about 10 s at DynamoDB's pace, far inside the
+    5-minute timeout), then answers CONTINUE and the state machine invokes it again."""
+
+    erasure_batches: int = Field(default=200, ge=1, le=2000)
 
 
 class ExportSettings(WorkflowSettings, ExportBucketSettings):

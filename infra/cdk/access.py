@@ -177,13 +177,16 @@ ACCESS: dict[str, Access] = {
     "Forget": Access(
         tables=(
             _read("customers", "Query", "DeleteItem", "BatchWriteItem"),
-            # The keyed-hash tombstone (also for each cascaded contact) and the marker.
-            _tx("customers", "PutItem", "DeleteItem"),
+            # The keyed-hash tombstones (the requester's and each cascaded contact's), written
+            # first with the clear id that erasure needs, then updated without it; the marker.
+            _tx("customers", "PutItem", "UpdateItem", "DeleteItem"),
             # The erasure plan on the request; earlier requests' personal fields pseudonymised.
             _read("requests", "UpdateItem"),
             _index("requests", "byCustomer"),
             _tx("requests", "UpdateItem"),
-            # FORGOTTEN entries first (batch), then the superseded CEASED / OPTED_OUT ones.
+            # FORGOTTEN entries in the keep-out transaction, then the superseded CEASED /
+            # OPTED_OUT ones removed in batches.
+            _tx("suppression", "PutItem"),
             TableAccess("suppression", ("BatchWriteItem",)),
             _index("suppression", "bySubject"),
             _AUDIT,

@@ -34,13 +34,15 @@ class _LogGroupTarget:
     """A log group target without the custom resource CDK's CloudWatchLogGroup target deploys
     for its resource policy: the policy is a plain AWS::Logs::ResourcePolicy here."""
 
-    def __init__(self, arn: str, dead_letters: sqs.IQueue) -> None:
+    def __init__(self, arn: str, dead_letters: sqs.IQueue, message: events.RuleTargetInput) -> None:
         self._arn = arn
         self._dead_letters = dead_letters
+        self._message = message
 
     def bind(self, rule: events.IRule, id: str | None = None) -> events.RuleTargetConfig:
         return events.RuleTargetConfig(
             arn=self._arn,
+            input=self._message,
             dead_letter_config=events.CfnRule.DeadLetterConfigProperty(
                 arn=self._dead_letters.queue_arn
             ),
@@ -48,6 +50,21 @@ class _LogGroupTarget:
                 maximum_event_age_in_seconds=24 * 3600, maximum_retry_attempts=10
             ),
         )
+
+
+# What the log group keeps of a completion: never the customer id (a FORGET's event carries the
+# forgotten person's id, which its consumers need and the archive must not outlive), only its
+# keyed hash. CloudWatch Logs targets take a transformed input of exactly this shape.
+ARCHIVED_FIELDS = ("requestId", "type", "status", "completedAt", "customerHash")
+
+
+def archived_form() -> events.RuleTargetInput:
+    message = " ".join(
+        f"{name}={events.EventField.from_path(f'$.detail.{name}')}" for name in ARCHIVED_FIELDS
+    )
+    return events.RuleTargetInput.from_object(
+        {"timestamp": events.EventField.time, "message": f"{COMPLETED_DETAIL_TYPE} {message}"}
+    )
 
 
 class CompletionEvents(Construct):
@@ -91,7 +108,7 @@ class CompletionEvents(Construct):
             event_pattern=events.EventPattern(
                 source=[EVENT_SOURCE], detail_type=[COMPLETED_DETAIL_TYPE]
             ),
-            targets=[_LogGroupTarget(target_arn, self.dead_letters)],
+            targets=[_LogGroupTarget(target_arn, self.dead_letters, archived_form())],
         )
         logs.ResourcePolicy(
             self,

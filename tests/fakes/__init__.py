@@ -80,6 +80,8 @@ class FakeStores:
     units: FakeUnitsOfWork
     audit: FakeAudit
     digests: FakeDigests = field(default_factory=FakeDigests)
+    # Forget's chunk size: batch writes per invocation.
+    erasure_batches: int = 200
 
     @property
     def trail(self) -> AuditTrail:

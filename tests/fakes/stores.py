@@ -39,13 +39,16 @@ from functions.consents.rules import ConsentChange
 from functions.shared.audit_chain import ChainHead, Digest
 from functions.shared.clock import utc_now
 from functions.shared.customers import (
+    BATCH_SIZE,
     CONSENT_PREFIX,
     ERASED_LAST,
+    ERASING,
     OPEN_REQUEST_PREFIX,
     PRIVACY,
     PROFILE,
     READ_FIRST,
     RELATION_PREFIX,
+    ErasedChunk,
     StatusChange,
     consent_from,
     customer_items,
@@ -138,7 +141,9 @@ class FakeCustomers:
     def __init__(self, table: CustomersTable, hasher: KeyedHasher) -> None:
         self.table = table
         self._hasher = hasher
-        self.erased: list[str] = []
+        self.erase_calls: list[str] = []
+        # Batch writes made by erase(), as DynamoDB would count them.
+        self.batches = 0
 
     # Seeding ---------------------------------------------------------------------------------
 
@@ -239,10 +244,15 @@ class FakeCustomers:
             holds, apply, lambda: ConflictError("the customer's privacy status changed meanwhile")
         )
 
-    def tombstone(self, customer_hash: str, request_id: str, at: str) -> MemoryWrite:
+    def tombstone(
+        self, customer_hash: str, request_id: str, at: str, erasing: str | None = None
+    ) -> MemoryWrite:
         key = tombstone_key(customer_hash)
         item = Item(
-            privacy_status=PrivacyStatus.FORGOTTEN.value, request_id=request_id, updated_at=at
+            data={ERASING: erasing} if erasing else {},
+            privacy_status=PrivacyStatus.FORGOTTEN.value,
+            request_id=request_id,
+            updated_at=at,
         )
         return MemoryWrite(
             lambda: self.table.get(*key) is None,
@@ -250,7 +260,27 @@ class FakeCustomers:
             lambda: ConflictError("the customer has been forgotten already"),
         )
 
+    def erased(self, customer_hash: str, at: str) -> MemoryWrite:
+        key = tombstone_key(customer_hash)
+
+        def apply() -> None:
+            item = self.table.get(*key)
+            assert item is not None
+            item.data = {}
+            item.updated_at = at
+
+        return MemoryWrite(
+            lambda: bool(getattr(self.table.get(*key), "data", None)),
+            apply,
+            lambda: ConflictError("the erasure was recorded as done already"),
+        )
+
     # Reads and non-transactional writes ------------------------------------------------------
+
+    def erasing(self, customer_hash: str) -> str | None:
+        item = self.table.get(*tombstone_key(customer_hash))
+        value = item.data.get(ERASING) if item is not None else None
+        return str(value) if value else None
 
     def privacy_status(self, customer_id: str) -> PrivacyStatus:
         if self.table.get(*tombstone_key(self._hasher.customer(customer_id))) is not None:
@@ -329,13 +359,20 @@ class FakeCustomers:
             if sk not in READ_FIRST:
                 yield _record(sk, item)
 
-    def erase(self, customer_id: str) -> int:
+    def erase(self, customer_id: str, max_batches: int) -> ErasedChunk:
+        limit = max_batches * BATCH_SIZE
         keys = self.table.keys(customer_id)
-        first = [sk for sk in keys if sk not in ERASED_LAST]
-        for sk in [*first, *(sk for sk in ERASED_LAST if sk in keys)]:
+        others = [sk for sk in keys if sk not in ERASED_LAST]
+        first = others[:limit]
+        last = [sk for sk in ERASED_LAST if sk in keys]
+        done = len(others) <= limit and len(first) + len(last) <= limit
+        doomed = [*first, *last] if done else first
+        for sk in doomed:
             self.table.delete(customer_id, sk)
-        self.erased.append(customer_id)
-        return len(keys)
+        self.erase_calls.append(customer_id)
+        batches = -(-len(doomed) // BATCH_SIZE)
+        self.batches += batches
+        return ErasedChunk(batches, done)
 
 
 class _Row(tuple):
@@ -400,6 +437,26 @@ class FakeRequests:
             lambda: ConflictError(f"privacy request {request.request_id} has moved on"),
         )
 
+    def begin_erasure(self, request: PrivacyRequest, plan: Mapping[str, Any]) -> MemoryWrite:
+        def holds() -> bool:
+            stored = self.items.get(request.request_id)
+            return (
+                stored is not None
+                and stored.status is RequestStatus.CONFIRMED
+                and not stored.result
+            )
+
+        def apply() -> None:
+            self.erasure_plans_saved += 1
+            stored = self.items[request.request_id]
+            self.put(replace(stored, result={"erasure": json.loads(json.dumps(plan))}))
+
+        return MemoryWrite(
+            holds,
+            apply,
+            lambda: ConflictError(f"the erasure of request {request.request_id} has begun"),
+        )
+
     # Reads and single-item writes ------------------------------------------------------------
 
     def get(self, request_id: str) -> PrivacyRequest:
@@ -415,10 +472,6 @@ class FakeRequests:
     def latest_for_customer(self, customer_id: str) -> PrivacyRequest | None:
         found = self.for_customer(customer_id)
         return found[-1] if found else None
-
-    def save_erasure_plan(self, request_id: str, plan: dict[str, Any]) -> PrivacyRequest:
-        self.erasure_plans_saved += 1
-        return self.save_result_once(request_id, {"erasure": plan})
 
     def save_result_once(self, request_id: str, result: dict[str, Any]) -> PrivacyRequest:
         stored = self.items.get(request_id)
@@ -805,6 +858,11 @@ class FakeWorkflow:
 
     def resume(self, task_token: str, output: dict[str, Any]) -> None:
         self.resumes.append((task_token, output))
+
+    def restart(self, request_id: str, attempt: int, request_type: str) -> None:
+        if self.fail_start is not None:
+            raise self.fail_start
+        self.starts.append(f"{request_id}-{attempt}")
 
     def abort(self, task_token: str, error: str, cause: str) -> None:
         self.aborts.append((task_token, error, cause))

@@ -15,6 +15,8 @@ API_MD_ROUTES = {
     ("GET", "/privacy-requests/{requestId}"),
     ("POST", "/privacy-requests/{requestId}/confirm"),
     ("POST", "/privacy-requests/{requestId}/cancel"),
+    # Not yet in /work/shared/API.md (read-only here): resume a FAILED forget (issue 15).
+    ("POST", "/privacy-requests/{requestId}/retry"),
     ("GET", "/customers/{customerId}/privacy"),
     ("GET", "/customers/{customerId}/processing-permissions"),
     ("PUT", "/customers/{customerId}/consents/{topic}"),

@@ -122,6 +122,8 @@ def test_completion_is_announced_on_the_event_bus(stack, agent, new_customer):
     assert {
         "requestId": request["requestId"],
         "customerId": customer_id,
+        # What the CloudWatch Logs archive keeps instead of the id (infra/cdk/events.py).
+        "customerHash": _hasher().customer(customer_id),
         "type": "CEASE_MARKETING",
         "status": "COMPLETED",
         "completedAt": request["completedAt"],

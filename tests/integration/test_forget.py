@@ -23,6 +23,8 @@ from tests.integration.conftest import (
 )
 from tests.integration.test_cease_resume import _hasher
 
+EVENTS = ["SUBMITTED", "CONFIRMED", "KEPT_OUT", "APPLIED", "COMPLETED"]
+
 
 def _family(stack) -> dict[str, dict[str, Any]]:
     """parent -> child-a, child-b; child-a -> grandchild. Fresh ids and identifiers per test."""
@@ -152,8 +154,8 @@ def test_forget_erases_everything_and_keeps_them_out(stack, agent):
     assert any(family["grandchild"]["customerId"] in sk for sk in child)
 
     entries = audit_entries(stack, forgotten["requestId"])
-    assert [e.event_type for e in entries] == ["SUBMITTED", "CONFIRMED", "APPLIED", "COMPLETED"]
-    erased = entries[2].details.as_dict()["erased"]
+    assert [e.event_type for e in entries] == EVENTS
+    erased = entries[3].details.as_dict()["erased"]
     assert erased == {
         "profile": 1,
         "privacyStatus": 1,
@@ -233,14 +235,14 @@ def test_erasure_interrupted_half_way_resumes_and_audits_once(stack, agent, monk
     assert len(batch_writes) > 6, "the fault never fired"
     assert forgotten["status"] == "COMPLETED"
     entries = audit_entries(stack, forgotten["requestId"])
-    assert [e.event_type for e in entries] == ["SUBMITTED", "CONFIRMED", "APPLIED", "COMPLETED"]
+    assert [e.event_type for e in entries] == EVENTS
     sfn = stack.client("stepfunctions")
     execution = stack.state_machine_arn.replace(":stateMachine:", ":execution:")
     history = sfn.get_execution_history(executionArn=f"{execution}:{forgotten['requestId']}")
     failed = [e for e in history["events"] if e["type"] == "TaskFailed"]
     assert [e["taskFailedEventDetails"]["error"] for e in failed] == ["TransientError"]
     # The counts are those planned before the crash, not what was left after it.
-    assert entries[2].details.as_dict()["erased"]["activity"] == activity
+    assert entries[3].details.as_dict()["erased"]["activity"] == activity
     assert not list(customers.query(customer_id))
 
 

@@ -1,9 +1,13 @@
 """FORGET applied on the fakes: plan first, cascade one level, tombstones, resumable."""
 
+import json
+
 import pytest
 
+from functions.forget.keep_out import KEPT_OUT, ensure_kept_out
 from functions.forget.service import FORGOTTEN_BY_CASCADE, forget_customer
 from functions.requests.apply import ApplyOutcome
+from functions.requests.steps import finish_request
 from functions.shared.audit_chain import verify
 from functions.shared.customers import tombstone_key
 from functions.shared.domain import PrivacyStatus, RequestStatus, RequestType, pseudonym
@@ -45,18 +49,83 @@ def test_forget_erases_the_partition_and_leaves_a_tombstone(deps):
     assert deps.requests.get(request.request_id).status is RequestStatus.APPLIED
 
 
-def test_the_plan_is_saved_before_anything_is_erased(deps):
+def test_everyone_planned_is_kept_out_before_anything_is_erased(family):
+    request = confirmed(family, kind=RequestType.FORGET, cascade=True)
+    seen = []
+    real_erase = family.customers.erase
+
+    def erase(customer_id, max_batches):
+        stored = family.requests.get(request.request_id)
+        seen.append(
+            {
+                "plan": stored.result.get("erasure"),
+                "status": {c: family.customers.privacy_status(c) for c in ("C1", "K1")},
+                "suppressed": {row.entry.subject_hash for row in family.suppression.rows.values()},
+            }
+        )
+        return real_erase(customer_id, max_batches)
+
+    family.customers.erase = erase
+    forget_customer(request.request_id, family)
+    first = seen[0]
+    hashes = {family.hasher.customer(c) for c in ("C1", "K1")}
+    assert {s["customerHash"] for s in first["plan"]["subjects"]} == hashes
+    assert first["status"] == {"C1": PrivacyStatus.FORGOTTEN, "K1": PrivacyStatus.FORGOTTEN}
+    assert first["suppressed"] == hashes
+    (kept_out,) = family.trail.of(KEPT_OUT, request.request_id)
+    assert kept_out["details"]["people"] == 2
+
+
+def test_the_plan_names_people_by_keyed_hash_only(family):
+    request = confirmed(family, kind=RequestType.FORGET, cascade=True)
+    fail_once(family.customers, "erase", TransientError("throttled"))
+    with pytest.raises(TransientError):
+        forget_customer(request.request_id, family)
+    stored = family.requests.get(request.request_id)
+    assert "C1" not in json.dumps(stored.result) and "K1" not in json.dumps(stored.result)
+    # The clear ids wait in the tombstones, next to the data they find, until it is erased.
+    assert family.customers.erasing(family.hasher.customer("K1")) == "K1"
+
+
+def test_a_failed_keep_out_erases_nothing(deps):
     request = confirmed(deps, kind=RequestType.FORGET)
-    seen = {}
+    fail_once(deps.requests, "begin_erasure", TransientError("transaction failed"))
+    with pytest.raises(TransientError):
+        forget_customer(request.request_id, deps)
+    assert deps.table.partitions.get("C1") is not None and deps.customers.erase_calls == []
+    assert forget_customer(request.request_id, deps) is ApplyOutcome.APPLIED
+    assert len(deps.trail.of(KEPT_OUT, request.request_id)) == 1
 
-    def erase(customer_id):
-        seen["plan"] = deps.requests.get(request.request_id).result.get("erasure")
-        return 0
 
-    deps.customers.erase = erase
-    forget_customer(request.request_id, deps)
-    assert seen["plan"]["subjects"][0]["customerId"] == "C1"
-    assert seen["plan"]["subjects"][0]["erased"]["profile"] == 1
+def test_before_failing_the_person_is_kept_out_if_the_first_step_never_committed(deps):
+    request = confirmed(deps, kind=RequestType.FORGET)
+    assert ensure_kept_out(request.request_id, deps) is True
+    assert deps.customers.privacy_status("C1") is PrivacyStatus.FORGOTTEN
+    assert deps.suppression.reasons() == {FORGOTTEN}
+    assert deps.table.partitions.get("C1") is not None  # kept out, nothing erased
+    assert ensure_kept_out(request.request_id, deps) is True
+    assert len(deps.trail.of(KEPT_OUT, request.request_id)) == 1
+
+
+def test_erasure_goes_in_bounded_chunks(deps):
+    deps.customers.add_customer(
+        "C1",
+        email="ann@example.com",
+        activity=[{"id": f"A{i}", "at": f"2026-01-01T00:00:{i:02d}Z"} for i in range(60)],
+    )
+    deps.erasure_batches = 1
+    request = confirmed(deps, kind=RequestType.FORGET)
+    outcomes = []
+    while not outcomes or outcomes[-1] is ApplyOutcome.CONTINUE:
+        outcomes.append(forget_customer(request.request_id, deps))
+        assert deps.customers.batches <= len(outcomes) * deps.erasure_batches
+    assert outcomes[-1] is ApplyOutcome.APPLIED and len(outcomes) >= 3
+    assert deps.table.partitions.get("C1") is None
+    assert len(deps.trail.of("APPLIED", request.request_id)) == 1
+    # The clear id stays in the tombstone until the completion is announced, then goes.
+    assert deps.customers.erasing(deps.hasher.customer("C1")) == "C1"
+    finish_request(request.request_id, RequestStatus.COMPLETED, deps, None)
+    assert deps.customers.erasing(deps.hasher.customer("C1")) is None
 
 
 def test_the_person_is_suppressed_as_forgotten(deps):
