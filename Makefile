@@ -25,7 +25,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 3 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
