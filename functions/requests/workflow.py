@@ -57,7 +57,8 @@ class RequestWorkflow(Callbacks):
             self._client.start_execution(
                 stateMachineArn=self._arn,
                 name=request_id,
-                input=json.dumps({"requestId": request_id}),
+                # A first execution: StartOrRetry goes to Validate.
+                input=json.dumps({"requestId": request_id, "retry": {"attempt": 0}}),
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
