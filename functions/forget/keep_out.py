@@ -17,11 +17,21 @@ from functions.export.files import ExportFiles
 from functions.requests.lifecycle import WORKFLOW_ACTOR, RequestStores, request_entry
 from functions.shared.clock import utc_now
 from functions.shared.domain import PrivacyRequest, PrivacyStatus, RequestStatus
-from functions.shared.errors import ConflictError, CustomerNotFoundError, TransientError
+from functions.shared.errors import (
+    ConflictError,
+    CustomerNotFoundError,
+    TransientError,
+    ValidationError,
+)
 from functions.shared.suppression import count_by_kind, entries_for
 from functions.shared.suppression_reasons import FORGOTTEN
 
 KEPT_OUT = "KEPT_OUT"
+# The keep-out is one TransactWriteItems: DynamoDB takes at most 100 actions (a tombstone and an
+# entry per identifier for each person, the plan, the audit entry, the chain's head).
+MAX_ACTIONS = 100
+# What a FORGET with cascade may plan: about four actions a person keeps it well inside.
+MAX_CASCADE = 20
 
 
 class PlanningStores(RequestStores, Protocol):
@@ -53,6 +63,13 @@ def keep_out(request: PrivacyRequest, deps: PlanningStores) -> PrivacyRequest:
         identifiers = deps.customers.get_identifiers(customer_id)
         suppress += entries_for(identifiers, FORGOTTEN, deps.hasher)
         work.add(deps.customers.tombstone(subject_hash, request.request_id, at, customer_id))
+    actions = len(subjects) + len(suppress) + 3
+    if actions > MAX_ACTIONS:
+        # Nothing written: the request ends FAILED with this reason, the person as they were.
+        raise ValidationError(
+            f"keeping {len(subjects)} people out takes {actions} writes, more than one "
+            f"transaction's {MAX_ACTIONS}: forget some related contacts on their own first"
+        )
     plan = {"subjects": subjects}
     work.add(
         deps.requests.begin_erasure(request, plan),
@@ -90,6 +107,16 @@ def ensure_kept_out(request_id: str, deps: PlanningStores) -> bool:
         return False
     keep_out(request, deps)
     return True
+
+
+def check_cascade(customer_id: str, deps: RequestStores) -> None:
+    """At submission: a cascade that could not be kept out in one transaction is refused."""
+    contacts = [r for r in deps.customers.relations(customer_id) if r.is_parent]
+    if len(contacts) > MAX_CASCADE:
+        raise ValidationError(
+            f"a FORGET with cascade covers at most {MAX_CASCADE} related contacts; this "
+            f"customer has {len(contacts)}: forget some of them on their own first"
+        )
 
 
 def _people(request: PrivacyRequest, deps: PlanningStores) -> list[tuple[str, str | None]]:

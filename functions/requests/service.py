@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from functions.export.download_links import LinkStores, issue_download_link
+from functions.forget.keep_out import check_cascade
 from functions.requests.factory import SubmissionPolicy, new_request
 from functions.requests.lifecycle import RequestStores, advance, create_request
 from functions.requests.workflow import CANCELLED_ERROR, RequestWorkflow
@@ -55,6 +56,8 @@ def submit_request(
         raise ValidationError("cascade applies to FORGET requests only")
     customer_id = submission.customer_id
     ensure_request_allowed(submission.type, deps.customers.privacy_status(customer_id))
+    if submission.cascade:
+        check_cascade(customer_id, deps)
     request = new_request(
         uuid.uuid4().hex,
         customer_id,

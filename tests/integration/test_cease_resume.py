@@ -118,9 +118,9 @@ def test_completion_is_announced_on_the_event_bus(stack, agent, new_customer):
     request = run_request(agent, customer_id, "CEASE_MARKETING")
 
     # Announced just after COMPLETED is written: wait for it rather than race it.
-    messages = sqs.receive_message(
-        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=10
-    )["Messages"]
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=10)[
+        "Messages"
+    ]
     details = [json.loads(m["Body"])["detail"] for m in messages]
     assert {
         "requestId": request["requestId"],
