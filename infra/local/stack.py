@@ -20,6 +20,7 @@ from botocore.config import Config
 
 from infra.functions import API, FUNCTIONS
 from infra.local import dispatch, isolation
+from infra.local.reset import forget_previous_stack
 from infra.local.gateway import LocalGateway
 from infra.state_machine import (
     AUDIENCE_SPLIT_FILE,
@@ -63,6 +64,7 @@ class LocalStack:
 
     def start(self, seed: bool = True) -> LocalStack:
         _use_fake_credentials()
+        forget_previous_stack()
         from moto.server import ThreadedMotoServer
 
         # One line per emulated AWS call drowns what matters.
@@ -107,10 +109,15 @@ class LocalStack:
         )
 
     def _configure_moto(self) -> None:
-        config = {"stepfunctions": {"execute_state_machine": True}}
+        # moto's backends live in the process, not in the server: a stack started after another
+        # one stopped would find its tables, buckets and state machines. Each stack starts empty.
+        self._moto_api("reset", None)
+        self._moto_api("config", {"stepfunctions": {"execute_state_machine": True}})
+
+    def _moto_api(self, path: str, config: dict[str, Any] | None) -> None:
         request = urllib.request.Request(
-            f"{self.moto_url}/moto-api/config",
-            data=json.dumps(config).encode(),
+            f"{self.moto_url}/moto-api/{path}",
+            data=json.dumps(config or {}).encode(),
             method="POST",
             headers={"Content-Type": "application/json"},
         )
