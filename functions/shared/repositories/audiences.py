@@ -167,6 +167,56 @@ class AudienceFiles:
     def save_job(self, record: dict[str, Any]) -> None:
         self.put_json(self._job_location(str(record["jobId"])), record)
 
+    # Uploads through the API (POST /audiences/uploads, functions/audience_filter/uploads.py):
+    # presigned links to exactly one key each, the upload records beside the job records, and
+    # removing what an upload left.
+
+    def presign_put(self, location: S3Location, seconds: int) -> str:
+        return str(
+            self._client.generate_presigned_url(
+                "put_object",
+                Params={"Bucket": location.bucket, "Key": location.key},
+                ExpiresIn=seconds,
+                HttpMethod="PUT",
+            )
+        )
+
+    def presign_get(self, location: S3Location, seconds: int) -> str:
+        return str(
+            self._client.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": location.bucket, "Key": location.key},
+                ExpiresIn=seconds,
+            )
+        )
+
+    def remove_under(self, prefix: str) -> list[str]:
+        """Removes every version of every object under `prefix` (the bucket is versioned: a plain
+        DeleteObject would only hide the file behind a delete marker); answers the keys."""
+        paginator = self._client.get_paginator("list_object_versions")
+        removed: list[str] = []
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for version in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                self._client.delete_object(
+                    Bucket=self.bucket, Key=version["Key"], VersionId=version["VersionId"]
+                )
+                if version["Key"] not in removed:
+                    removed.append(version["Key"])
+        return removed
+
+    def _upload_location(self, upload_id: str) -> S3Location:
+        return S3Location(self.bucket, f"{JOBS}uploads/{upload_id}.json")
+
+    def save_upload(self, record: dict[str, Any]) -> None:
+        self.put_json(self._upload_location(str(record["uploadId"])), record)
+
+    def upload_record(self, upload_id: str) -> dict[str, Any] | None:
+        try:
+            raw = self.get_bytes(self._upload_location(upload_id))
+        except NotFoundError:
+            return None
+        return dict(json.loads(raw))
+
 
 class ScreeningQueue:
     """Starts a screening job on the audience filter function, asynchronously."""
