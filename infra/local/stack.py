@@ -20,8 +20,9 @@ from botocore.config import Config
 
 from infra.functions import API, FUNCTIONS
 from infra.local import dispatch, isolation
-from infra.local.reset import forget_previous_stack
 from infra.local.gateway import LocalGateway
+from infra.local.request_log import RequestLog
+from infra.local.reset import forget_previous_stack
 from infra.state_machine import (
     AUDIENCE_SPLIT_FILE,
     CAMPAIGN_DEFINITION_FILE,
@@ -50,6 +51,9 @@ class LocalStack:
     state_machine_arn: str = ""
     campaign_state_machine_arn: str = ""
     function_arns: dict[str, str] = field(default_factory=dict)
+    # `make run`: one line per setup step, and one per API request (infra/local/request_log.py).
+    steps: RequestLog | None = None
+    request_log: RequestLog | None = None
     _server: Any = None
     _gateway: LocalGateway | None = None
 
@@ -70,6 +74,7 @@ class LocalStack:
         # One line per emulated AWS call drowns what matters.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
+        self._step("starting moto (the emulated AWS) on 127.0.0.1")
         self._server = ThreadedMotoServer(
             ip_address="127.0.0.1", port=self.moto_port, verbose=False
         )
@@ -82,13 +87,21 @@ class LocalStack:
         self._configure_moto()
         dispatch.install()
         isolation.install()
+        self._step("creating the tables, buckets, functions and state machines")
         self.env = self._create_resources()
         os.environ.update(self.env)
-        self._gateway = LocalGateway(self.invoke_api, self.api_port)
+        self._step(f"starting the API gateway on 127.0.0.1:{self.api_port or '(a free port)'}")
+        self._gateway = LocalGateway(self.invoke_api, self.api_port, log=self.request_log)
         self._gateway.start()
         if seed:
-            self.seed(json.loads(DEMO_CUSTOMERS.read_text()))
+            customers = json.loads(DEMO_CUSTOMERS.read_text())
+            self._step(f"seeding the {len(customers)} demo customers")
+            self.seed(customers)
         return self
+
+    def _step(self, text: str) -> None:
+        if self.steps is not None:
+            self.steps(text)
 
     def stop(self) -> None:
         if self._gateway:
