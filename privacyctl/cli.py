@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("customer", help="show a customer's privacy status").add_argument(
         "customer_id"
     )
-    commands.add_parser("where", help="print the API address privacyctl would use, and why")
+    commands.add_parser("where", help="print the API address in use (--output json: and why)")
     audit = commands.add_parser("audit", help="the audit trail (compliance group)")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
     audit_commands.add_parser("verify", help="check the whole trail's hash chain and digests")
@@ -212,9 +212,8 @@ def run_action(args: argparse.Namespace, client: ApiClient, ask: Ask) -> int:
 def _run(args: argparse.Namespace, ask: Ask) -> int:
     target = connection(args)
     if args.command == "where":
-        emit(
-            args, {"api": target.api, "from": target.origin}, f"{target.api} (from {target.origin})"
-        )
+        # The bare address, for API=$(privacyctl where); --output json says where it came from.
+        emit(args, {"api": target.api, "from": target.origin}, target.api)
         return 0
     client = ApiClient(target.api, target.token)
     try:
@@ -256,7 +255,10 @@ def main(argv: Sequence[str] | None = None, ask: Ask = ask_tty) -> int:
     """Every failure is one line on stderr and a non-zero exit, never a traceback."""
     try:
         args = build_parser().parse_args(argv)
-        return _run(args, ask)
+        code = _run(args, ask)
+        # Inside the try: a reader that has gone (`| head`) is noticed here, not at exit.
+        sys.stdout.flush()
+        return code
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
