@@ -41,10 +41,11 @@ from functions.shared.repositories.transitions import Tables, Transitions
 from functions.shared.services.audit_trail import verify_trail
 from functions.shared.settings import TableSettings
 from infra.local.stack import LocalStack
+from tests.bench.sizes import size
 
-APPENDS_PER_RUN = 400
-VERIFY_ENTRIES = 100_000
-STORED_ENTRIES = 5_000
+APPENDS_PER_RUN = size(None, 400, 16)
+VERIFY_ENTRIES = size(None, 100_000, 200)
+STORED_ENTRIES = size(None, 5_000, 50)
 HASHER = KeyedHasher(b"b" * 32)
 
 

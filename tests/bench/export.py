@@ -27,10 +27,12 @@ from functions.shared.models import ALL_MODELS, CustomerItem, bind
 from functions.shared.repositories.customers import customer_items
 from functions.shared.settings import ExportSettings
 from functions.shared.wiring import Dependencies, dependencies
+from infra.local.reset import forget_previous_stack
 from infra.local.stack import DEMO_CUSTOMERS, REGION, LocalStack
 from privacyctl.client import ApiClient
+from tests.bench.sizes import size
 
-ACTIVITY_ITEMS = int(os.environ.get("EXPORT_BENCH_ITEMS", "100000"))
+ACTIVITY_ITEMS = size("EXPORT_BENCH_ITEMS", 100_000, 50)
 MEMBER = "BX-large"
 # Here and in the child (which imports this module): moto takes longer than pynamodb's 30 s to
 # answer a page of this partition or to run a transaction on its table (it deep-copies the table),
@@ -139,6 +141,8 @@ def main() -> None:
             AWS_ENDPOINT_URL=started["moto_url"],
         )
         os.environ.update(started["env"])
+        # Benches before this one ran their stacks in this process: their clients are stale.
+        forget_previous_stack()
         model = bind(CustomerItem, started["env"]["CUSTOMERS_TABLE"])
         start = time.perf_counter()
         with model.batch_write() as batch:

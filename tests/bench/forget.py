@@ -14,8 +14,9 @@ from functions.shared.models import CustomerItem, bind
 from infra.local.stack import DEMO_CUSTOMERS, LocalStack
 from privacyctl.client import ApiClient
 from tests.bench.calls import counted_calls
+from tests.bench.sizes import size
 
-ACTIVITY_ITEMS = 10_000
+ACTIVITY_ITEMS = size("FORGET_BENCH_ITEMS", 10_000, 50)
 
 
 def dynamodb_calls() -> AbstractContextManager[Counter[str]]:

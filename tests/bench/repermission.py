@@ -32,6 +32,7 @@ from functions.shared.wiring import dependencies
 from infra.local.stack import LocalStack
 from privacyctl.client import ApiClient
 from tests.bench.calls import counted_calls
+from tests.bench.sizes import size
 
 # As in tests/bench/export.py: a transaction on moto copies the tables it touches and can outlast
 # pynamodb's 30 s read timeout on large tables; a client retry of a committed transaction would
@@ -40,8 +41,8 @@ pynamodb.settings.default_settings_dict["read_timeout_seconds"] = 1800
 for _model in ALL_MODELS:
     _model.Meta.read_timeout_seconds = 1800  # fixed when the class was made; bound copies inherit
 
-ENROL_CUSTOMERS = int(os.environ.get("REPERMISSION_BENCH_CUSTOMERS", "10000"))
-OUTCOME_CUSTOMERS = int(os.environ.get("REPERMISSION_BENCH_OUTCOME", "1000"))
+ENROL_CUSTOMERS = size("REPERMISSION_BENCH_CUSTOMERS", 10_000, 6)
+OUTCOME_CUSTOMERS = size("REPERMISSION_BENCH_OUTCOME", 1_000, 4)
 PAGE_SIZE = 200
 
 
