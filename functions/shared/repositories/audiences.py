@@ -5,11 +5,13 @@ Job records and reports hold counts only; their keys hold job ids, never a perso
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from functions.shared.audience_jobs import JOBS, S3Location
@@ -171,9 +173,30 @@ class AudienceFiles:
     # presigned links to exactly one key each, the upload records beside the job records, and
     # removing what an upload left.
 
+    def _signer(self) -> Any:
+        """A client that signs links the way S3 requires for KMS-encrypted objects (SigV4; boto3's
+        default for presigned URLs is still SigV2), at the bucket's regional endpoint (the global
+        one may redirect, and a redirected PUT loses its body). The local stack's moto is
+        AWS_ENDPOINT_URL, botocore's own variable: path-style there."""
+        signer = getattr(self, "_signing_client", None)
+        if signer is None:
+            region = self._client.meta.region_name
+            local = os.environ.get("AWS_ENDPOINT_URL")
+            signer = boto3.client(
+                "s3",
+                region_name=region,
+                endpoint_url=local or f"https://s3.{region}.amazonaws.com",
+                config=Config(
+                    signature_version="s3v4",
+                    s3={"addressing_style": "path" if local else "virtual"},
+                ),
+            )
+            self._signing_client = signer
+        return signer
+
     def presign_put(self, location: S3Location, seconds: int) -> str:
         return str(
-            self._client.generate_presigned_url(
+            self._signer().generate_presigned_url(
                 "put_object",
                 Params={"Bucket": location.bucket, "Key": location.key},
                 ExpiresIn=seconds,
@@ -183,7 +206,7 @@ class AudienceFiles:
 
     def presign_get(self, location: S3Location, seconds: int) -> str:
         return str(
-            self._client.generate_presigned_url(
+            self._signer().generate_presigned_url(
                 "get_object",
                 Params={"Bucket": location.bucket, "Key": location.key},
                 ExpiresIn=seconds,
