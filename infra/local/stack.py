@@ -73,6 +73,11 @@ class LocalStack:
 
         # One line per emulated AWS call drowns what matters.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # Its warning that ToleratedFailureCount is ignored, once per state machine: README,
+        # "The split path", says so and why Combine checks every part itself.
+        logging.getLogger("moto.stepfunctions.parser.asl.parse.preprocessor").setLevel(
+            logging.ERROR
+        )
 
         self._step("starting moto (the emulated AWS) on 127.0.0.1")
         self._server = ThreadedMotoServer(
