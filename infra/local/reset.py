@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from aws_lambda_powertools.utilities.parameters import clear_caches
 from pynamodb.models import Model
 
 
@@ -21,6 +22,9 @@ def _subclasses(cls: type) -> list[type]:
 
 
 def forget_previous_stack() -> None:
+    # Powertools keeps its SSM client (the old endpoint) and the HMAC key it read (the old key,
+    # for KEY_CACHE_SECONDS) in module-level providers.
+    clear_caches()
     for model in _subclasses(Model):
         # The class attribute pynamodb's Model._get_connection caches its TableConnection in.
         model._connection = None  # type: ignore[attr-defined]
