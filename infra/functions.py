@@ -17,6 +17,7 @@ from functions.shared.settings import (
     ExportSettings,
     ForgetSettings,
     Settings,
+    TableSettings,
     WorkflowSettings,
 )
 
@@ -42,11 +43,11 @@ API = FunctionSpec("Api", "functions.api.handler.handler", ApiSettings)
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     API,
     FunctionSpec(
-        "Validate", "functions.workflow.validate.handler", WorkflowSettings, "ValidateFunctionArn"
+        "Validate", "functions.requests.handler.validate", WorkflowSettings, "ValidateFunctionArn"
     ),
     FunctionSpec(
         "AwaitConfirmation",
-        "functions.workflow.await_confirmation.handler",
+        "functions.requests.handler.keep_token",
         WorkflowSettings,
         "AwaitConfirmationFunctionArn",
     ),
@@ -56,18 +57,18 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec("Forget", "functions.forget.handler.handler", ForgetSettings, "ForgetFunctionArn"),
     FunctionSpec(
-        "Finish", "functions.workflow.finish.handler", CompletionSettings, "FinishFunctionArn"
+        "Finish", "functions.requests.handler.finish", CompletionSettings, "FinishFunctionArn"
     ),
     FunctionSpec("Export", "functions.export.handler.handler", ExportSettings, "ExportFunctionArn"),
     FunctionSpec(
         "AuditDigest",
-        "functions.audit.digest.handler",
+        "functions.audit.handler.digest",
         AuditDigestSettings,
         schedule="rate(1 hour)",
     ),
     FunctionSpec(
         "DeadlineCheck",
-        "functions.audit.deadlines.handler",
+        "functions.audit.handler.deadline_check",
         DeadlineCheckSettings,
         schedule="cron(0 6 * * ? *)",
     ),
@@ -100,19 +101,19 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     # The re-permission campaign's steps (infra/statemachine/repermission_campaign.asl.json).
     FunctionSpec(
         "CampaignProgress",
-        "functions.repermission.handler.progress",
-        WorkflowSettings,
+        "functions.campaigns.handler.progress",
+        TableSettings,
         "CampaignProgressFunctionArn",
     ),
     FunctionSpec(
         "CampaignEnrol",
-        "functions.repermission.handler.enrol",
+        "functions.campaigns.handler.enrol",
         CampaignSettings,
         "CampaignEnrolFunctionArn",
     ),
     FunctionSpec(
         "CampaignApply",
-        "functions.repermission.handler.apply_batch",
+        "functions.campaigns.handler.apply_batch",
         CampaignApplySettings,
         "CampaignApplyFunctionArn",
     ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from functions.shared.consents import CHANNELS, SOURCES
+from functions.consents.rules import CHANNELS, SOURCES
 from privacyctl.client import ApiClient, segment
 
 

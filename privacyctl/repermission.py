@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from functions.shared.consents import CHANNELS
+from functions.consents.rules import CHANNELS
 from privacyctl.client import ApiClient, segment
 
 CAMPAIGNS = "/repermission-campaigns"

@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from typing import Any
 
+from functions.audit.repository import AuditFilter, AuditPage
+from functions.campaigns.rules import CAMPAIGN_RECORD_TYPE
+from functions.consents.rules import CONSENT_RECORD_TYPE
+from functions.shared import clock
 from functions.shared.audit_chain import Break, Verification
-from functions.shared.campaigns import CAMPAIGN_RECORD_TYPE
-from functions.shared.consents import CONSENT_RECORD_TYPE
 from functions.shared.domain import RequestType
 from functions.shared.errors import ValidationError
 from functions.shared.identifiers import KeyedHasher
-from functions.shared.repositories.audit import AuditFilter, AuditPage
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -34,8 +35,7 @@ def _moment(name: str, raw: str, end_of_day: bool) -> str:
         raise ValidationError(
             f"{name} must be an ISO 8601 date or a date-time with a time zone"
         ) from None
-    utc = moment.astimezone(UTC)
-    return utc.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return clock.iso(moment)
 
 
 def parse_audit_query(

@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-from functions.shared.errors import ForbiddenError, UnauthorizedError
+from functions.shared.caller import Caller, Group
+from functions.shared.errors import UnauthorizedError
 
-
-class Group(StrEnum):
-    AGENT = "agent"
-    COMPLIANCE = "compliance"
-    EXPORT_JOB = "export-job"
-
-
-@dataclass(frozen=True)
-class Caller:
-    username: str
-    groups: frozenset[str]
-
-    def require(self, *allowed: Group) -> None:
-        if not self.groups & {g.value for g in allowed}:
-            names = ", ".join(g.value for g in allowed)
-            raise ForbiddenError(f"this action needs one of the groups: {names}")
+__all__ = ["Caller", "Group", "caller_from_claims"]
 
 
 def _groups(raw: Any) -> frozenset[str]:

@@ -11,6 +11,7 @@ from functions.shared.errors import (
     ConflictError,
     DomainError,
     ForbiddenError,
+    NotConfiguredError,
     NotFoundError,
     UnauthorizedError,
     ValidationError,
@@ -22,6 +23,7 @@ _STATUS = {
     ForbiddenError: 403,
     NotFoundError: 404,
     ConflictError: 409,
+    NotConfiguredError: 503,
 }
 
 
@@ -34,7 +36,7 @@ def error_response(code: str, message: str, status: int, request_id: str) -> Res
 
 def domain_error_response(exc: DomainError, request_id: str) -> Response:
     status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 500)
-    message = str(exc) if status != 500 else "an internal error occurred"
+    message = str(exc) if status < 500 or status == 503 else "an internal error occurred"
     return error_response(exc.code, message, status, request_id)
 
 

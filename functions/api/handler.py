@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -23,11 +18,10 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError as PydanticValidationError
 
-from functions.api import audience_routes, services
-from functions.api.audience_routes import NotConfiguredError
+from functions.api import audience_routes
 from functions.api.audit_schemas import audit_page, parse_audit_query, verification
 from functions.api.auth import Caller, Group, caller_from_claims
-from functions.api.download_links import describe_request
+from functions.api.dependencies import api_dependencies
 from functions.api.errors import domain_error_response, error_response, invalid_body_response
 from functions.api.schemas import (
     ConfirmConsentBody,
@@ -36,19 +30,19 @@ from functions.api.schemas import (
     SubmitRequestBody,
     campaign_summary,
     consent_outcome,
+    customer_privacy_body,
+    request_detail,
     request_summary,
 )
-from functions.shared.campaigns import validate_campaign
-from functions.shared.consents import validate_choice
-from functions.shared.domain import utc_now
+from functions.audit.service import find_entries, verify_trail
+from functions.campaigns.rules import validate_campaign
+from functions.campaigns.service import resume_campaign, start_campaign
+from functions.consents.rules import validate_choice
+from functions.consents.service import confirm_consent, record_consent
+from functions.requests import service as requests
+from functions.shared import clock
 from functions.shared.errors import DomainError, ValidationError
 from functions.shared.observability import logger, metrics
-from functions.shared.repositories.workflow import CampaignWorkflow
-from functions.shared.services.audit_trail import find_entries, verify_trail
-from functions.shared.services.campaigns import resume_campaign, start_campaign
-from functions.shared.services.consents import confirm_consent, record_consent
-from functions.shared.settings import ApiSettings
-from functions.shared.wiring import dependencies, settings_of
 
 app = APIGatewayRestResolver()
 IDEMPOTENCY_CONFIG = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="body")
@@ -70,23 +64,29 @@ def _json_body() -> Any:
         raise ValidationError("the request body is not valid JSON") from None
 
 
+def _idempotency_key() -> str | None:
+    headers = app.current_event.headers
+    return headers.get("idempotency-key") or headers.get("Idempotency-Key")
+
+
 @cache
 def _idempotent_submit() -> Any:
-    settings = settings_of(ApiSettings)
-    persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table)
+    deps = api_dependencies()
     config = IdempotencyConfig(
         event_key_jmespath=IDEMPOTENCY_CONFIG.event_key_jmespath,
         payload_validation_jmespath=IDEMPOTENCY_CONFIG.payload_validation_jmespath,
-        expires_after_seconds=settings.idempotency_window_seconds,
+        expires_after_seconds=deps.idempotency_window_seconds,
     )
 
     @idempotent_function(
-        data_keyword_argument="submission", persistence_store=persistence, config=config
+        data_keyword_argument="submission", persistence_store=deps.idempotency, config=config
     )
-    def submit(submission: dict[str, Any], run: services.Submission) -> dict[str, Any]:
+    def submit(
+        submission: dict[str, Any], run: requests.Submission, caller: Caller
+    ) -> dict[str, Any]:
         # Only the id is kept in the idempotency table: nothing personal outlives a forget there.
-        summary = services.submit_request(run, dependencies(ApiSettings))
-        return {"requestId": summary["requestId"]}
+        request = requests.submit_request(run, caller, api_dependencies())
+        return {"requestId": request.request_id}
 
     return submit, config
 
@@ -95,37 +95,33 @@ def _idempotent_submit() -> Any:
 def submit(customer_id: str) -> Response:
     caller = _caller()
     caller.require(Group.AGENT)
-    raw = _json_body()
-    body = parse(event=raw, model=SubmitRequestBody)
-    run = services.Submission(
+    body = parse(event=_json_body(), model=SubmitRequestBody)
+    deps = api_dependencies()
+    run = requests.Submission(
         customer_id=customer_id,
-        caller=caller,
-        body=body,
-        confirmation_timeout_seconds=settings_of(ApiSettings).confirmation_timeout_seconds,
-        default_jurisdiction=settings_of(ApiSettings).default_jurisdiction,
-        legal_deadlines=settings_of(ApiSettings).legal_deadlines,
+        type=body.type,
+        identity_verified=body.identity_verified,
+        reason=body.reason,
+        cascade=body.cascade,
     )
     # The same Idempotency-Key, or without one the same body, from the same agent for the same
     # customer within the window answers the first request instead of opening another. Without a
     # key, a request of the customer that ended since starts a new generation: re-submitting after
     # a cancellation opens a new request rather than answering the cancelled one.
-    key = app.current_event.headers.get("idempotency-key") or app.current_event.headers.get(
-        "Idempotency-Key"
-    )
+    key = _idempotency_key()
     body_json = body.model_dump(mode="json", by_alias=True)
     identity: dict[str, Any] = {"customerId": customer_id, "caller": caller.username}
     if key:
         identity["idempotencyKey"] = key
     else:
-        requests = dependencies(ApiSettings).repos.requests
         identity["body"] = body_json
-        identity["after"] = requests.latest_closed_for_customer(customer_id)
+        identity["after"] = deps.requests.latest_closed_for_customer(customer_id)
     idempotent, config = _idempotent_submit()
     config.register_lambda_context(app.lambda_context)
     # Before any replay: a forgotten customer's old requests are answered to nobody.
-    services.ensure_not_forgotten(customer_id, dependencies(ApiSettings))
-    stored = idempotent(submission={"key": identity, "body": body_json}, run=run)
-    request = dependencies(ApiSettings).repos.requests.get(stored["requestId"])
+    requests.ensure_not_forgotten(customer_id, deps)
+    stored = idempotent(submission={"key": identity, "body": body_json}, run=run, caller=caller)
+    request = deps.requests.get(stored["requestId"])
     metrics.add_metric(name="RequestsSubmitted", unit=MetricUnit.Count, value=1)
     return Response(202, content_types.APPLICATION_JSON, json.dumps(request_summary(request)))
 
@@ -135,14 +131,14 @@ def get_request(request_id: str) -> dict[str, Any]:
     caller = _caller()
     caller.require(Group.AGENT, Group.COMPLIANCE)
     # A completed export answers a freshly signed, audited download link.
-    return describe_request(request_id, caller, dependencies(ApiSettings))
+    return request_detail(requests.describe_request(request_id, caller, api_dependencies()))
 
 
 @app.post("/privacy-requests/<request_id>/confirm")
 def confirm(request_id: str) -> Response:
     caller = _caller()
     caller.require(Group.AGENT)
-    request = services.confirm_request(request_id, caller, dependencies(ApiSettings))
+    request = requests.confirm_request(request_id, caller, api_dependencies())
     return Response(202, content_types.APPLICATION_JSON, json.dumps(request_summary(request)))
 
 
@@ -150,41 +146,43 @@ def confirm(request_id: str) -> Response:
 def cancel(request_id: str) -> dict[str, Any]:
     caller = _caller()
     caller.require(Group.AGENT)
-    return request_summary(services.cancel_request(request_id, caller, dependencies(ApiSettings)))
+    return request_summary(requests.cancel_request(request_id, caller, api_dependencies()))
 
 
 @app.get("/customers/<customer_id>/privacy")
 def customer_privacy(customer_id: str) -> dict[str, Any]:
     _caller().require(Group.AGENT, Group.COMPLIANCE)
-    return services.describe_customer_privacy(customer_id, dependencies(ApiSettings))
+    return customer_privacy_body(
+        requests.describe_customer_privacy(customer_id, api_dependencies())
+    )
 
 
 @app.get("/customers/<customer_id>/processing-permissions")
 def processing_permissions(customer_id: str) -> dict[str, Any]:
     _caller().require(Group.AGENT, Group.COMPLIANCE, Group.EXPORT_JOB)
     topic = app.current_event.get_query_string_value("topic")
-    return services.describe_permissions(customer_id, topic, dependencies(ApiSettings))
+    return requests.describe_permissions(customer_id, topic, api_dependencies())
 
 
 @app.get("/audit")
 def audit_entries() -> dict[str, Any]:
     _caller().require(Group.COMPLIANCE)
-    deps = dependencies(ApiSettings)
+    deps = api_dependencies()
     params = app.current_event.query_string_parameters or {}
     where, limit, token = parse_audit_query(params, deps.hasher)
-    return audit_page(find_entries(deps.repos.audit, where, limit, token))
+    return audit_page(find_entries(deps.audit, where, limit, token))
 
 
 @app.get("/audit/verify")
 def audit_verify() -> dict[str, Any]:
     _caller().require(Group.COMPLIANCE)
-    deps = dependencies(ApiSettings)
-    result = verify_trail(deps.repos.audit, deps.digests)
+    deps = api_dependencies()
+    result = verify_trail(deps.audit, deps.digests)
     metrics.add_metric(name="AuditVerifications", unit=MetricUnit.Count, value=1)
     if not result.intact:
         logger.error("audit trail broken", extra={"breaks": result.break_count})
         metrics.add_metric(name="AuditTrailBroken", unit=MetricUnit.Count, value=1)
-    return verification(result, utc_now())
+    return verification(result, clock.utc_now())
 
 
 @app.put("/customers/<customer_id>/consents/<topic>")
@@ -195,8 +193,8 @@ def put_consent(customer_id: str, topic: str) -> dict[str, Any]:
     choice = validate_choice(
         customer_id, topic, body.channel, body.granted, body.source, body.brand
     )
-    seconds = settings_of(ApiSettings).consent_confirmation_seconds
-    outcome = record_consent(choice, caller.username, dependencies(ApiSettings), seconds)
+    deps = api_dependencies()
+    outcome = record_consent(choice, caller.username, deps, deps.consent_confirmation_seconds)
     return consent_outcome(outcome)
 
 
@@ -205,15 +203,7 @@ def confirm_consent_route() -> dict[str, Any]:
     caller = _caller()
     caller.require(Group.AGENT)
     body = parse(event=_json_body(), model=ConfirmConsentBody)
-    return consent_outcome(confirm_consent(body.token, caller.username, dependencies(ApiSettings)))
-
-
-@cache
-def _campaign_workflow() -> CampaignWorkflow:
-    arn = settings_of(ApiSettings).campaign_state_machine_arn
-    if not arn:
-        raise NotConfiguredError("re-permission campaigns are not configured on this deployment")
-    return CampaignWorkflow(arn)
+    return consent_outcome(confirm_consent(body.token, caller.username, api_dependencies()))
 
 
 @app.post("/repermission-campaigns")
@@ -222,13 +212,11 @@ def start_campaign_route() -> Response:
     caller.require(Group.COMPLIANCE)
     body = parse(event=_json_body(), model=StartCampaignBody)
     request = validate_campaign(
-        body.topic, body.channel, body.deadline, body.outcome, body.page_size, datetime.now(UTC)
+        body.topic, body.channel, body.deadline, body.outcome, body.page_size, clock.now()
     )
-    key = app.current_event.headers.get("idempotency-key") or app.current_event.headers.get(
-        "Idempotency-Key"
-    )
+    deps = api_dependencies()
     campaign, _ = start_campaign(
-        request, key, caller.username, dependencies(ApiSettings), _campaign_workflow()
+        request, _idempotency_key(), caller.username, deps, deps.campaign_workflow
     )
     return Response(202, content_types.APPLICATION_JSON, json.dumps(campaign_summary(campaign)))
 
@@ -236,16 +224,15 @@ def start_campaign_route() -> Response:
 @app.get("/repermission-campaigns/<campaign_id>")
 def get_campaign_route(campaign_id: str) -> dict[str, Any]:
     _caller().require(Group.COMPLIANCE)
-    return campaign_summary(dependencies(ApiSettings).repos.campaigns.get(campaign_id))
+    return campaign_summary(api_dependencies().campaigns.get(campaign_id))
 
 
 @app.post("/repermission-campaigns/<campaign_id>/resume")
 def resume_campaign_route(campaign_id: str) -> Response:
     caller = _caller()
     caller.require(Group.COMPLIANCE)
-    campaign = resume_campaign(
-        campaign_id, caller.username, dependencies(ApiSettings), _campaign_workflow()
-    )
+    deps = api_dependencies()
+    campaign = resume_campaign(campaign_id, caller.username, deps, deps.campaign_workflow)
     return Response(202, content_types.APPLICATION_JSON, json.dumps(campaign_summary(campaign)))
 
 

@@ -6,15 +6,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from functions.shared.campaigns import DEFAULT_PAGE_SIZE, Campaign
-from functions.shared.consents import ConsentStatus
+from functions.campaigns.rules import DEFAULT_PAGE_SIZE, Campaign
+from functions.consents.service import ConsentOutcome
+from functions.requests.service import PrivacyView, RequestView
 from functions.shared.domain import (
-    CustomerPrivacy,
+    ConsentStatus,
     PrivacyRequest,
     PrivacyStatus,
     RequestType,
 )
-from functions.shared.services.consents import ConsentOutcome
 
 
 class SubmitRequestBody(BaseModel):
@@ -37,7 +37,9 @@ def request_summary(request: PrivacyRequest) -> dict[str, Any]:
     }
 
 
-def request_detail(request: PrivacyRequest) -> dict[str, Any]:
+def request_detail(view: RequestView) -> dict[str, Any]:
+    request = view.request
+    result = {**request.result, **(view.download or {})}
     body = {
         **request_summary(request),
         "submittedBy": request.submitted_by,
@@ -54,14 +56,16 @@ def request_detail(request: PrivacyRequest) -> dict[str, Any]:
         "history": [
             {"status": h.status.value, "at": h.at, "actor": h.actor} for h in request.history
         ],
-        "result": request.result or None,
+        "result": result or None,
+        "cascadeTo": list(view.cascade_to) if view.cascade_to is not None else None,
         "dueAt": request.due_at,
         "jurisdiction": request.jurisdiction,
     }
     return {key: value for key, value in body.items() if value is not None}
 
 
-def customer_privacy(privacy: CustomerPrivacy, current_status_text: str | None) -> dict[str, Any]:
+def customer_privacy_body(view: PrivacyView) -> dict[str, Any]:
+    privacy, current_status_text = view.privacy, view.current_status_text
     if privacy.privacy_status is PrivacyStatus.FORGOTTEN:
         # Nothing personal survives a forget, and nothing is answered about it.
         return {

@@ -12,12 +12,13 @@ import io
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain, compress, repeat
 from operator import itemgetter
 from typing import BinaryIO
 
-from functions.shared.audience_jobs import Format
+from functions.audience_filter.jobs import Format
+from functions.audience_filter.newlines import SWAP, is_cr_only, swapped_reader, swapped_writer
 from functions.shared.errors import ValidationError
 from functions.shared.identifiers import IdentifierKind, KeyedHasher
 from functions.shared.suppression_reasons import report_reason, strongest
@@ -101,6 +102,8 @@ class Header:
     first_line: int
     width: int = 0
     positions: tuple[int, ...] = ()
+    # Records end in a bare CR: read and written through the CR/LF swap (newlines.py).
+    cr_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,11 +155,21 @@ class Screener:
     def __init__(self, screening: Screening, index: Mapping[bytes, str], hasher: KeyedHasher):
         self.screening = screening
         self.index = index
-        self._digesters = tuple(hasher.digester(kind) for kind, _ in screening.columns)
+        self._digesters = tuple(hasher.screening_digester(kind) for kind, _ in screening.columns)
         self._lookups = tuple(_lookup(kind, hasher, index) for kind, _ in screening.columns)
 
     def read_header(self, stream: BinaryIO) -> Header | None:
-        """None for an empty file. Raises MissingColumnsError before anything is written."""
+        """None for an empty file. Raises MissingColumnsError before anything is written. The
+        stream is left at the first byte after the header."""
+        if not is_cr_only(stream):
+            return self._read_header(stream)
+        header = self._read_header(swapped_reader(stream))
+        if header is None:
+            return None
+        stream.seek(header.body_start)
+        return replace(header, raw=header.raw.translate(SWAP), cr_only=True)
+
+    def _read_header(self, stream: BinaryIO) -> Header | None:
         if self.screening.format is Format.JSONL:
             return self._jsonl_header(stream)
         for line_no, raw in records(stream, 1):
@@ -198,6 +211,8 @@ class Screener:
     ) -> Counts:
         """Screens the rows of one part (default: all rows after the header) into `out`."""
         part = part or Part(header.body_start, None, header.first_line)
+        if header.cr_only:
+            stream, out = swapped_reader(stream), swapped_writer(out)
         stream.seek(part.start)
         if self.screening.format is Format.JSONL:
             lines = _lines_until(stream, part.end)
@@ -298,13 +313,13 @@ class Screener:
         if isinstance(values, str):
             counts.bad(values, line_no)
             return
-        hits = set()
+        hits: set[str] = set()
+        get = self.index.get
         try:
-            for digest, value in zip(self._digesters, values, strict=True):
+            for digests, value in zip(self._digesters, values, strict=True):
                 if value and not value.isspace():
-                    reason = self.index.get(digest(value))
-                    if reason is not None:
-                        hits.add(reason)
+                    new, old = digests(value)
+                    hits.update(r for r in (get(new), old and get(old)) if r)
         except ValidationError:
             counts.bad("invalidIdentifier", line_no)
             return
@@ -408,19 +423,22 @@ def _flush(kept: list[bytes], out: BinaryIO, counts: Counts) -> None:
 
 def _lookup(kind: IdentifierKind, hasher: KeyedHasher, index: Mapping[bytes, str]) -> Lookup:
     """The suppression reasons of a column of identifier fields as a file holds them: None
-    where a field is blank or not suppressed, INVALID where it cannot be normalised."""
-    digest, get = hasher.bytes_digester(kind), index.get
-    if kind is not IdentifierKind.PHONE:
-        # Cannot fail: the whole column is looked up in C-level maps.
-        return lambda values: list(map(get, map(digest, values)))  # type: ignore[arg-type]
+    where a field is blank or not suppressed, INVALID where it cannot be normalised. A value
+    with a v1 hash of its own (its v1 form differs) is looked up by both."""
+    digests, get = hasher.column_digester(kind), index.get
 
-    def reason_of(value: bytes) -> str | None:
-        try:
-            return get(digest(value))  # type: ignore[arg-type]
-        except ValidationError:
-            return INVALID
+    def reasons_of(values: list[bytes]) -> list[str | None]:
+        new, old, invalid = digests(values)
+        reasons = list(map(get, new))  # type: ignore[arg-type]  # None is in no index
+        for i, digest in old.items():
+            reason = get(digest)
+            if reason is not None:
+                reasons[i] = strongest({r for r in (reason, reasons[i]) if r})
+        for i in invalid:
+            reasons[i] = INVALID
+        return reasons
 
-    return lambda values: list(map(reason_of, values))
+    return reasons_of
 
 
 Lookup = Callable[[list[bytes]], list[str | None]]

@@ -4,14 +4,13 @@ configured prefixes), and jobs queued by the API. Thin: parse the event, run eac
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
 
-from functions.audience_filter.service import FilterDependencies, screen_audience
-from functions.shared.audience_jobs import (
+from functions.audience_filter.files import AudienceFiles
+from functions.audience_filter.jobs import (
     REPORT_SUFFIX,
     AudienceJob,
     S3Location,
@@ -20,38 +19,72 @@ from functions.shared.audience_jobs import (
     job_id_for_object,
     parse_columns,
 )
-from functions.shared.errors import DomainError
+from functions.audience_filter.service import FilterDependencies, screen_audience
+from functions.audience_filter.splits import SplitExecutions
+from functions.shared.errors import DomainError, ValidationError
 from functions.shared.keys import load_hasher
 from functions.shared.models import SuppressionItem, bind
 from functions.shared.observability import logger
-from functions.shared.repositories.audience_splits import SplitExecutions
-from functions.shared.repositories.audiences import AudienceFiles
-from functions.shared.repositories.suppression import SuppressionRepository
 from functions.shared.settings import AudienceFilterSettings
-from functions.shared.wiring import settings_of
+from functions.shared.suppression import SuppressionRepository
+from functions.shared.wiring import lambda_function
 
 
-@cache
-def _dependencies() -> FilterDependencies:
-    settings = settings_of(AudienceFilterSettings)
+class S3Record(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    event_source: str = Field(alias="eventSource", default="")
+    s3: dict[str, Any] = Field(default_factory=dict)
+
+
+class FilterEvent(BaseModel):
+    """One of: a job the API queued, S3 notifications, or the schedule's sweep."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    screening_job: dict[str, Any] | None = Field(alias="screeningJob", default=None)
+    records: list[S3Record] = Field(alias="Records", default_factory=list)
+    detail_type: str | None = Field(alias="detail-type", default=None)
+
+
+def build(settings: AudienceFilterSettings) -> FilterDependencies:
     return FilterDependencies(
         hasher=load_hasher(settings),
         suppression=SuppressionRepository(bind(SuppressionItem, settings.suppression_table)),
         files=AudienceFiles(settings.audiences_bucket),
-        splits=(
-            SplitExecutions(arn) if (arn := settings.audience_split_state_machine_arn) else None
-        ),
+        splits=SplitExecutions(settings.audience_split_state_machine_arn),
         split_threshold_bytes=settings.split_threshold_bytes,
         split_max_concurrency=settings.split_max_concurrency,
+        default_identifier_columns=settings.default_identifier_columns,
+        scheduled_prefixes=tuple(
+            p.strip() for p in settings.scheduled_prefixes.split(",") if p.strip()
+        ),
     )
 
 
-def _job_for_object(location: S3Location) -> AudienceJob:
+@lambda_function(FilterEvent, AudienceFilterSettings, build)
+def handler(event: FilterEvent, deps: FilterDependencies) -> dict[str, Any]:
+    if event.screening_job is not None:
+        return _summary(screen_audience(AudienceJob.from_dict(event.screening_job), deps))
+    if event.records:
+        locations = [
+            S3Location(r.s3["bucket"]["name"], unquote_plus(r.s3["object"]["key"]))
+            for r in event.records
+            if r.event_source == "aws:s3"
+        ]
+    elif event.detail_type == "Scheduled Event":
+        # Files already screened in their current version are answered from their job record.
+        locations = _scheduled_objects(deps)
+    else:
+        raise ValidationError("unrecognised event for the audience filter")
+    return {"jobs": [_run_object(location, deps) for location in locations]}
+
+
+def _job_for_object(location: S3Location, deps: FilterDependencies) -> AudienceJob:
     """A dropped file's columns and topic come from its object metadata
     (x-amz-meta-identifier-columns as JSON, x-amz-meta-topic), else the configured default."""
-    stored = _dependencies().files.describe(location)
-    settings = settings_of(AudienceFilterSettings)
-    raw_columns = stored.metadata.get("identifier-columns", settings.default_identifier_columns)
+    stored = deps.files.describe(location)
+    raw_columns = stored.metadata.get("identifier-columns", deps.default_identifier_columns)
     try:
         columns = parse_columns(json.loads(raw_columns))
     except ValueError:
@@ -68,44 +101,23 @@ def _job_for_object(location: S3Location) -> AudienceJob:
     )
 
 
-def _run_object(location: S3Location) -> dict[str, Any]:
+def _run_object(location: S3Location, deps: FilterDependencies) -> dict[str, Any]:
     try:
-        job = _job_for_object(location)
+        job = _job_for_object(location, deps)
     except DomainError as exc:
         logger.warning("audience file skipped", extra={"key": location.key, "code": exc.code})
         return {"source": location.uri, "status": "SKIPPED", "error": str(exc)}
-    return _summary(screen_audience(job, _dependencies()))
+    return _summary(screen_audience(job, deps))
 
 
 def _summary(record: dict[str, Any]) -> dict[str, Any]:
     return {k: record.get(k) for k in ("jobId", "status", "rowsIn", "rowsOut", "dropped")}
 
 
-def _scheduled_objects() -> list[S3Location]:
-    settings = settings_of(AudienceFilterSettings)
-    prefixes = [p.strip() for p in settings.scheduled_prefixes.split(",") if p.strip()]
-    files = _dependencies().files
+def _scheduled_objects(deps: FilterDependencies) -> list[S3Location]:
     return [
         location
-        for prefix in prefixes
-        for location in files.keys_under(prefix)
+        for prefix in deps.scheduled_prefixes
+        for location in deps.files.keys_under(prefix)
         if not location.key.endswith(REPORT_SUFFIX)
     ]
-
-
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if "screeningJob" in event:
-        job = AudienceJob.from_dict(event["screeningJob"])
-        return _summary(screen_audience(job, _dependencies()))
-    if "Records" in event:
-        locations = [
-            S3Location(r["s3"]["bucket"]["name"], unquote_plus(r["s3"]["object"]["key"]))
-            for r in event["Records"]
-            if r.get("eventSource") == "aws:s3"
-        ]
-    elif event.get("detail-type") == "Scheduled Event":
-        # Files already screened in their current version are answered from their job record.
-        locations = _scheduled_objects()
-    else:
-        raise ValueError("unrecognised event for the audience filter")
-    return {"jobs": [_run_object(location) for location in locations]}

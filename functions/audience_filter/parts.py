@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from functions.audience_filter.engine import Counts, Format, Header, Part, Screener, records
+from functions.audience_filter.newlines import swapped_reader
 
 # Below this a part is not worth a process.
 MIN_PART_BYTES = 8 * 1024 * 1024
@@ -48,7 +49,9 @@ def plan_parts(
     if parts == 1:
         return [Part(header.body_start, None, header.first_line)]
     targets = [header.body_start + body * k // parts for k in range(1, parts)]
-    with path.open("rb") as f:
+    with path.open("rb") as raw:
+        # Offsets are the same through the swap: a CR-only file is cut as an LF one.
+        f = swapped_reader(raw) if header.cr_only else raw
         # JSON Lines never break a record across lines; CSV only inside quotes.
         quoted = format is Format.CSV and any(
             b'"' in c for c in _chunks(f, header.body_start, size)

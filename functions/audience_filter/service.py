@@ -13,24 +13,20 @@ from pathlib import Path
 from typing import Any
 
 from functions.audience_filter.engine import Counts, Screener, Screening
+from functions.audience_filter.files import AudienceFiles
+from functions.audience_filter.jobs import AudienceJob, Format, JobStatus
 from functions.audience_filter.parts import screen_file
-from functions.shared.audience_jobs import AudienceJob, Format, JobStatus
-from functions.shared.domain import utc_now
+from functions.audience_filter.splits import SplitExecutions
+from functions.shared.clock import utc_now
 from functions.shared.errors import NotFoundError, ValidationError
 from functions.shared.identifiers import KeyedHasher
 from functions.shared.observability import logger
-from functions.shared.repositories.audience_splits import SplitExecutions
-from functions.shared.repositories.audiences import AudienceFiles
-from functions.shared.repositories.suppression import SuppressionRepository
+from functions.shared.suppression import SuppressionRepository
 from functions.shared.suppression_reasons import screening_reasons
 
 GZIP_MAGIC = b"\x1f\x8b"
 CONTENT_TYPES = {Format.CSV: "text/csv", Format.JSONL: "application/x-ndjson"}
 
-
-# Above this a file goes to the split state machine (README, "Audience filter"): one invocation
-# screens up to about 3 GB within its 15 minutes and 10 GB of /tmp.
-SPLIT_THRESHOLD_BYTES = 3_000_000_000
 # A gzip source is judged by what it holds: CSV compresses about four to one.
 GZIP_EXPANSION = 4
 TERMINAL = {JobStatus.SUCCEEDED, JobStatus.FAILED}
@@ -41,10 +37,13 @@ class FilterDependencies:
     hasher: KeyedHasher
     suppression: SuppressionRepository
     files: AudienceFiles
-    # Without it every file is screened in place.
-    splits: SplitExecutions | None = None
-    split_threshold_bytes: int = SPLIT_THRESHOLD_BYTES
-    split_max_concurrency: int = 100
+    splits: SplitExecutions
+    # Above the threshold a file goes to the split state machine (settings.py says why).
+    split_threshold_bytes: int
+    split_max_concurrency: int
+    # What a file dropped under incoming/ is screened by when its metadata names no columns.
+    default_identifier_columns: str
+    scheduled_prefixes: tuple[str, ...]
 
 
 def screen_audience(job: AudienceJob, deps: FilterDependencies) -> dict[str, Any]:
@@ -53,11 +52,11 @@ def screen_audience(job: AudienceJob, deps: FilterDependencies) -> dict[str, Any
     earlier = deps.files.job(job.job_id)
     if earlier and earlier["status"] in TERMINAL:
         return earlier
-    if earlier and earlier.get("execution") and deps.splits:
+    if earlier and earlier.get("execution"):
         _hand_over(job, deps.splits, deps)
         return earlier
     record = started(job)
-    if deps.splits and _too_large(job, deps):
+    if _too_large(job, deps):
         record["execution"] = job.job_id
         deps.files.save_job(record)
         _hand_over(job, deps.splits, deps)

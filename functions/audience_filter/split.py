@@ -17,6 +17,8 @@ from typing import Any
 
 from functions.audience_filter import snapshot
 from functions.audience_filter.engine import Counts, Part, Screener, Screening
+from functions.audience_filter.files import AudienceFiles
+from functions.audience_filter.jobs import WORK, AudienceJob, S3Location
 from functions.audience_filter.parts import plan_parts
 from functions.audience_filter.service import (
     CONTENT_TYPES,
@@ -27,17 +29,14 @@ from functions.audience_filter.service import (
     started,
     succeeded,
 )
-from functions.shared.audience_jobs import WORK, AudienceJob, S3Location
-from functions.shared.domain import utc_now
+from functions.shared.clock import utc_now
 from functions.shared.errors import NotFoundError
 from functions.shared.identifiers import KeyedHasher
 from functions.shared.observability import logger
-from functions.shared.repositories.audiences import AudienceFiles
-from functions.shared.repositories.suppression import SuppressionRepository
+from functions.shared.suppression import SuppressionRepository
 from functions.shared.suppression_reasons import screening_reasons
 
 # About 1 GB a part: a few minutes of one worker, well inside an invocation (README).
-PART_BYTES = 1_000_000_000
 PART_FAILED = "PART_FAILED"
 
 
@@ -47,11 +46,17 @@ class PartsMissingError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class SplitDependencies:
+class CombineDependencies:
+    """Combine and RecordFailure join files and write records: no table, no key."""
+
     files: AudienceFiles
-    hasher: KeyedHasher | None = None
-    suppression: SuppressionRepository | None = None
-    part_bytes: int = PART_BYTES
+
+
+@dataclass(frozen=True)
+class SplitDependencies(CombineDependencies):
+    hasher: KeyedHasher
+    suppression: SuppressionRepository
+    part_bytes: int
 
 
 def _work(job: AudienceJob, files: AudienceFiles, name: str) -> S3Location:
@@ -59,14 +64,12 @@ def _work(job: AudienceJob, files: AudienceFiles, name: str) -> S3Location:
 
 
 def _screener(job: AudienceJob, index: dict[bytes, str], deps: SplitDependencies) -> Screener:
-    assert deps.hasher is not None
     return Screener(Screening(job.columns, job.format, job.topic), index, deps.hasher)
 
 
 def plan_split(job: AudienceJob, deps: SplitDependencies) -> dict[str, Any]:
     """Snapshots the index once for every part, and cuts the file on record boundaries. A gzip
     source is decompressed to work/ first: a gzip stream cannot be read from the middle."""
-    assert deps.suppression is not None
     snapshot_at = utc_now()
     index = deps.suppression.snapshot(screening_reasons(job.topic))
     deps.files.put_bytes(_work(job, deps.files, "snapshot"), snapshot.pack(index))
@@ -138,7 +141,7 @@ def combine_parts(
     parts: list[dict[str, Any]],
     report: dict[str, Any],
     screened: list[Any],
-    deps: SplitDependencies,
+    deps: CombineDependencies,
 ) -> dict[str, Any]:
     """Joins the parts' outputs in order into the destination (all or nothing), merges their
     counts into the single path's report and finishes the job record."""
@@ -168,7 +171,7 @@ def combine_parts(
 
 
 def record_failure(
-    job: AudienceJob, error: dict[str, Any], deps: SplitDependencies
+    job: AudienceJob, error: dict[str, Any], deps: CombineDependencies
 ) -> dict[str, Any]:
     """The job ends FAILED with nothing at its destination. `error` is the plan's verdict on the
     file ({code, message}) or what a step raised (Step Functions' {Error, Cause}): only the error's

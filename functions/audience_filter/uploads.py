@@ -18,7 +18,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from functions.shared.audience_jobs import CLEAN, REPORT_SUFFIX, JobStatus, S3Location
+from functions.audience_filter.files import AudienceFiles
+from functions.audience_filter.jobs import CLEAN, REPORT_SUFFIX, JobStatus, S3Location
 from functions.shared.errors import (
     ConflictError,
     ForbiddenError,
@@ -26,7 +27,6 @@ from functions.shared.errors import (
     ValidationError,
 )
 from functions.shared.observability import logger
-from functions.shared.repositories.audiences import AudienceFiles
 
 UPLOADS = "requests/"
 # An upload link lasts long enough for a few GB on a slow line; a download link as long as an

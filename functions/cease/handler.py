@@ -1,6 +1,8 @@
-"""Apply step of CEASE_MARKETING: restrict processing for marketing; loyalty keeps working."""
+"""Apply step of CEASE_MARKETING (state ApplyCease)."""
 
 from functions.cease.service import cease_marketing
-from functions.shared.apply_step import apply_step_handler
+from functions.requests.apply import apply_step
+from functions.requests.dependencies import Stores
+from functions.shared.settings import WorkflowSettings
 
-handler = apply_step_handler(cease_marketing)
+handler = apply_step(cease_marketing, WorkflowSettings, Stores.build)

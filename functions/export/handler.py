@@ -1,7 +1,8 @@
-"""Apply step of EXPORT: write the member's data as CSV to the exports bucket."""
+"""Apply step of EXPORT (state ApplyExport)."""
 
 from functions.export.service import export_customer_data
-from functions.shared.apply_step import apply_step_handler
+from functions.requests.apply import apply_step
+from functions.requests.dependencies import ExportingStores
 from functions.shared.settings import ExportSettings
 
-handler = apply_step_handler(export_customer_data, ExportSettings)
+handler = apply_step(export_customer_data, ExportSettings, ExportingStores.from_settings)

@@ -8,33 +8,32 @@ so a retry reuses it and the audited checksum is always that of the file the lin
 from __future__ import annotations
 
 from itertools import chain
-from typing import Any
+from typing import Any, Protocol
 
 from functions.export.csv_file import Tally, csv_chunks, customer_rows, request_rows
-from functions.shared.domain import (
-    PrivacyStatus,
-    RequestStatus,
-    RequestType,
-    utc_now,
+from functions.export.files import ExportFiles
+from functions.requests.apply import ApplyOutcome, request_to_apply, status_if_still_allowed
+from functions.requests.lifecycle import (
+    WORKFLOW_ACTOR,
+    RequestStores,
+    advance,
+    record_event,
+    reject,
 )
+from functions.shared.clock import utc_now
+from functions.shared.domain import PrivacyStatus, RequestStatus, RequestType
 from functions.shared.errors import CustomerNotFoundError
 from functions.shared.observability import logger
-from functions.shared.repositories.exports import ExportFiles
-from functions.shared.services.status_change import (
-    WORKFLOW_ACTOR,
-    ApplyOutcome,
-    reject,
-    request_to_apply,
-    status_if_still_allowed,
-)
-from functions.shared.wiring import Dependencies
 
 FILE_PRODUCED = "EXPORT_FILE_PRODUCED"
 _AUDITED = ("rows", "bytes", "sha256")
 
 
-def export_customer_data(request_id: str, deps: Dependencies) -> ApplyOutcome:
-    repos = deps.repos
+class ExportStores(RequestStores, Protocol):
+    exports: ExportFiles
+
+
+def export_customer_data(request_id: str, deps: ExportStores) -> ApplyOutcome:
     request = request_to_apply(request_id, RequestType.EXPORT, deps)
     if request is None:
         return ApplyOutcome.APPLIED
@@ -45,27 +44,26 @@ def export_customer_data(request_id: str, deps: Dependencies) -> ApplyOutcome:
         produced = write_export(request_id, request.customer_id, deps)
         if not _still_known(request.customer_id, deps):
             # Forgotten while we wrote: the file must not outlive them.
-            _exports(deps).delete_all_versions(request_id)
+            deps.exports.delete_all_versions(request_id)
             reject(deps, request_id, "the customer was forgotten while the export was written")
             return ApplyOutcome.REJECTED
-        request = repos.requests.save_result_once(request_id, produced)
+        request = deps.requests.save_result_once(request_id, produced)
 
     summary = {name: request.result[name] for name in _AUDITED}
-    repos.transitions.record_event(request, FILE_PRODUCED, WORKFLOW_ACTOR, summary)
-    repos.transitions.advance(request, RequestStatus.APPLIED, WORKFLOW_ACTOR, details=summary)
+    record_event(deps, request, FILE_PRODUCED, WORKFLOW_ACTOR, summary)
+    advance(deps, request, RequestStatus.APPLIED, WORKFLOW_ACTOR, details=summary)
     logger.info("export written", extra={"requestId": request_id, **summary})
     return ApplyOutcome.APPLIED
 
 
-def write_export(request_id: str, customer_id: str, deps: Dependencies) -> dict[str, Any]:
+def write_export(request_id: str, customer_id: str, deps: ExportStores) -> dict[str, Any]:
     """Stream the member's CSV to the request's export file; answers what was written."""
-    repos = deps.repos
     rows = chain(
-        customer_rows(repos.customers.records(customer_id)),
-        request_rows(repos.requests.for_customer(customer_id)),
+        customer_rows(deps.customers.records(customer_id)),
+        request_rows(deps.requests.for_customer(customer_id)),
     )
     tally = Tally()
-    version_id = _exports(deps).upload(request_id, csv_chunks(rows, tally))
+    version_id = deps.exports.upload(request_id, csv_chunks(rows, tally))
     return {
         "rows": tally.rows,
         "bytes": tally.bytes,
@@ -75,14 +73,8 @@ def write_export(request_id: str, customer_id: str, deps: Dependencies) -> dict[
     }
 
 
-def _still_known(customer_id: str, deps: Dependencies) -> bool:
+def _still_known(customer_id: str, deps: ExportStores) -> bool:
     try:
-        return deps.repos.customers.privacy_status(customer_id) is not PrivacyStatus.FORGOTTEN
+        return deps.customers.privacy_status(customer_id) is not PrivacyStatus.FORGOTTEN
     except CustomerNotFoundError:
         return False  # half-way through an erasure
-
-
-def _exports(deps: Dependencies) -> ExportFiles:
-    if deps.exports is None:
-        raise RuntimeError("the export step needs EXPORTS_BUCKET")
-    return deps.exports

@@ -1,7 +1,8 @@
-"""Apply step of FORGET: erase the customer (and with cascade their children), keep them out."""
+"""Apply step of FORGET (state ApplyForget)."""
 
 from functions.forget.service import forget_customer
-from functions.shared.apply_step import apply_step_handler
+from functions.requests.apply import apply_step
+from functions.requests.dependencies import ExportingStores
 from functions.shared.settings import ForgetSettings
 
-handler = apply_step_handler(forget_customer, ForgetSettings)
+handler = apply_step(forget_customer, ForgetSettings, ExportingStores.from_settings)

@@ -1,6 +1,8 @@
-"""Apply step of RESUME_MARKETING: lift the restriction and the suppression entries it made."""
+"""Apply step of RESUME_MARKETING (state ApplyResume)."""
 
+from functions.requests.apply import apply_step
+from functions.requests.dependencies import Stores
 from functions.resume.service import resume_marketing
-from functions.shared.apply_step import apply_step_handler
+from functions.shared.settings import WorkflowSettings
 
-handler = apply_step_handler(resume_marketing)
+handler = apply_step(resume_marketing, WorkflowSettings, Stores.build)

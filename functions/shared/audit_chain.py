@@ -10,7 +10,7 @@ where canonical JSON is UTF-8, keys sorted, no spaces, and integral numbers writ
 can check an exported trail without our secrets; rewriting the whole chain consistently is what
 the Object-Locked digests of the head in S3 catch.
 
-Pure functions only: the writer (repositories/transitions.py) and the verifier share them."""
+Pure functions only: the writer (functions/shared/unit_of_work.py) and the verifier share them."""
 
 from __future__ import annotations
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from functions.shared.errors import ConflictError
 from functions.shared.identifiers import PSEUDONYM_PREFIX, IdentifierKind
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class RequestType(StrEnum):
@@ -155,6 +151,19 @@ class PrivacyRequest:
     @property
     def status_text(self) -> str:
         return status_text(self.type, self.status)
+
+
+class ConsentStatus(StrEnum):
+    GRANTED = "GRANTED"
+    PENDING = "PENDING"
+    REVOKED = "REVOKED"
+
+
+def status_of(data: Mapping[str, Any]) -> ConsentStatus:
+    """Consents seeded before double opt-in existed carry only `granted`."""
+    if data.get("status"):
+        return ConsentStatus(str(data["status"]))
+    return ConsentStatus.GRANTED if data.get("granted") else ConsentStatus.REVOKED
 
 
 @dataclass(frozen=True)

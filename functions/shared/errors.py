@@ -1,4 +1,5 @@
-"""Domain errors. Repositories and services raise these; one place (the API) maps them to HTTP.
+"""Domain errors. Repositories and services raise these; one place (functions/api/errors.py) maps
+them to HTTP, and the state machines retry on TransientError's name.
 
 Messages never carry personal data: identifiers in messages are customer or request ids only.
 """
@@ -38,7 +39,14 @@ class ConflictError(DomainError):
     code = "CONFLICT"
 
 
+class NotConfiguredError(DomainError):
+    """A capability this deployment was not given the resources for (answers 503)."""
+
+    code = "NOT_CONFIGURED"
+
+
 class TransientError(DomainError):
-    """Worth retrying (throttling, transaction conflicts); the state machine retries on its name."""
+    """Worth retrying (throttling, transaction conflicts, an AWS hiccup): every step is
+    idempotent, and the state machines retry on this error's name."""
 
     code = "INTERNAL"

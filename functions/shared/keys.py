@@ -12,4 +12,4 @@ KEY_CACHE_SECONDS = 300
 
 def load_hasher(settings: HashingSettings) -> KeyedHasher:
     key = get_parameter(settings.hmac_key_parameter, decrypt=True, max_age=KEY_CACHE_SECONDS)
-    return KeyedHasher(bytes.fromhex(str(key)), settings.default_country_code)
+    return KeyedHasher(bytes.fromhex(str(key)), settings.default_region)

@@ -5,6 +5,7 @@ Models carry no table names: each function binds them to the names in its settin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
@@ -233,3 +234,26 @@ def bind(model: type[M], table_name: str) -> type[M]:
     """A subclass of `model` bound to one table; pynamodb copies the indexes onto it."""
     meta = type("Meta", (model.Meta,), {"table_name": table_name})  # type: ignore[arg-type]
     return type(f"{model.__name__}_{table_name}", (model,), {"Meta": meta})  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The models bound to one deployment's tables (from its settings)."""
+
+    customers: type[CustomerItem]
+    requests: type[PrivacyRequestItem]
+    audit: type[AuditEntryItem]
+    suppression: type[SuppressionItem]
+    audit_chain: type[AuditChainItem]
+
+    @classmethod
+    def named(
+        cls, customers: str, requests: str, audit: str, suppression: str, audit_chain: str
+    ) -> Tables:
+        return cls(
+            customers=bind(CustomerItem, customers),
+            requests=bind(PrivacyRequestItem, requests),
+            audit=bind(AuditEntryItem, audit),
+            suppression=bind(SuppressionItem, suppression),
+            audit_chain=bind(AuditChainItem, audit_chain),
+        )

@@ -9,9 +9,7 @@ import os
 from collections.abc import Mapping
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Json, ValidationError
-
-from functions.shared.deadlines import DEFAULT_JURISDICTION, DEFAULT_PERIODS
+from pydantic import BaseModel, ConfigDict, Json, ValidationError, field_validator
 
 
 class Settings(BaseModel):
@@ -40,7 +38,20 @@ class TableSettings(Settings):
 
 class HashingSettings(Settings):
     hmac_key_parameter: str
-    default_country_code: str | None = None
+    # The ISO 3166 region national phone numbers are read as (e.g. GB: '07400 123456' is
+    # +447400123456), checked against libphonenumber's regions at cold start. Without one only
+    # international forms ('+44 ...', '0044 ...') are numbers. It decides hashes: changing it
+    # changes how every national form already suppressed is looked up.
+    default_region: str | None = None
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        # Imported here: functions without a key (the audit digest, the split's combine step)
+        # need not load libphonenumber at cold start.
+        from functions.shared.phones import supported_region
+
+        return None if value is None else supported_region(value)
 
 
 class WorkflowSettings(TableSettings, HashingSettings):
@@ -66,16 +77,22 @@ class CompletionSettings(WorkflowSettings):
     event_bus_name: str
 
 
-class ApiSettings(WorkflowSettings, ExportBucketSettings):
-    idempotency_table: str
+class SubmissionSettings(Settings):
+    """What a function that submits privacy requests (the API, a campaign's FORGET outcome)
+    starts them with."""
+
     state_machine_arn: str
-    idempotency_window_seconds: int = 300
     confirmation_timeout_seconds: int = 7 * 24 * 3600
-    audit_digest_bucket: str
     # The legal deadline of a request: the customer's jurisdiction (their profile's
     # `jurisdiction`, else this default) and its period, e.g. LEGAL_DEADLINES={"CCPA": "P45D"}.
-    default_jurisdiction: str = DEFAULT_JURISDICTION
-    legal_deadlines: Json[dict[str, str]] = DEFAULT_PERIODS  # type: ignore[assignment]
+    default_jurisdiction: str = "GDPR"
+    legal_deadlines: Json[dict[str, str]] = {"GDPR": "P1M", "UK_GDPR": "P1M", "CCPA": "P45D"}  # type: ignore[assignment]
+
+
+class ApiSettings(WorkflowSettings, ExportBucketSettings, SubmissionSettings):
+    idempotency_table: str
+    idempotency_window_seconds: int = 300
+    audit_digest_bucket: str
     # Audience screening routes (optional: the API works without them, those routes answer 503).
     audiences_bucket: str | None = None
     audience_filter_function: str | None = None
@@ -105,9 +122,10 @@ class AudienceFilterSettings(HashingSettings):
     scheduled_prefixes: str = ""
     # Identifier columns of files dropped under incoming/ without object metadata naming them.
     default_identifier_columns: str = '{"customerId": "customer_id", "email": "email"}'
-    # Files above the threshold go to the split state machine, when there is one (README,
-    # "Audience filter"); it screens up to this many parts at once.
-    audience_split_state_machine_arn: str | None = None
+    # Files above the threshold go to the split state machine (README, "Audience filter"): one
+    # invocation screens up to about 3 GB within its 15 minutes and 10 GB of /tmp. The machine
+    # screens up to `split_max_concurrency` parts at once.
+    audience_split_state_machine_arn: str
     split_threshold_bytes: int = 3_000_000_000
     split_max_concurrency: int = 100
 
@@ -134,10 +152,5 @@ class CampaignSettings(WorkflowSettings):
     event_bus_name: str
 
 
-class CampaignApplySettings(CampaignSettings):
+class CampaignApplySettings(CampaignSettings, SubmissionSettings):
     """The outcome step: a FORGET outcome submits requests to the privacy-request workflow."""
-
-    state_machine_arn: str
-    confirmation_timeout_seconds: int = 7 * 24 * 3600
-    default_jurisdiction: str = DEFAULT_JURISDICTION
-    legal_deadlines: Json[dict[str, str]] = DEFAULT_PERIODS  # type: ignore[assignment]

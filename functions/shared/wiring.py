@@ -1,59 +1,83 @@
-"""Builds each function's dependencies once per cold start, from its typed settings."""
+"""The one way a (non-API) Lambda function is wired: its event is parsed into a typed model, its
+typed dependencies are built from its settings once per cold start, and the work is one call.
+A test passes fakes with `use(...)` and invokes the function as Lambda would.
+
+    @lambda_function(StepEvent, WorkflowSettings, Stores.build, correlation_id_path="requestId")
+    def handler(event: StepEvent, deps: Stores) -> dict[str, Any]:
+        return validate_request(event.request_id, deps)
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
-from functions.shared.identifiers import KeyedHasher
-from functions.shared.keys import load_hasher
-from functions.shared.repositories import Repositories, build_repositories
-from functions.shared.repositories.digests import DigestStore
-from functions.shared.repositories.exports import ExportFiles
-from functions.shared.repositories.workflow import EventPublisher, Workflow
-from functions.shared.settings import (
-    ApiSettings,
-    ExportBucketSettings,
-    Settings,
-    WorkflowSettings,
-)
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
+from functions.shared.observability import logger, metrics
+from functions.shared.settings import Settings
+
+E = TypeVar("E", bound=BaseModel)
 S = TypeVar("S", bound=Settings)
+D = TypeVar("D")
 
 
-@dataclass(frozen=True)
-class Dependencies:
-    repos: Repositories
-    hasher: KeyedHasher
-    workflow: Workflow
-    events: EventPublisher | None = None
-    exports: ExportFiles | None = None
-    digests: DigestStore | None = None
+class LambdaFunction(Generic[E, D]):
+    def __init__(
+        self,
+        work: Callable[[E, D], Any],
+        event: type[E],
+        settings: type[Settings],
+        build: Callable[[], D],
+        correlation_id_path: str | None,
+        publishes_metrics: bool,
+    ) -> None:
+        self.__name__ = work.__name__
+        self.__doc__ = work.__doc__
+        self._work = work
+        self.event = event
+        # What the function reads from its environment (infra/functions.py declares the same).
+        self.settings = settings
+        self._build = build
+        self._deps: D | None = None
+        run = logger.inject_lambda_context(correlation_id_path=correlation_id_path)(self._run)
+        self._handler = metrics.log_metrics(run) if publishes_metrics else run
+
+    def __call__(self, event: dict[str, Any], context: LambdaContext) -> Any:
+        return self._handler(event, context)
+
+    def dependencies(self) -> D:
+        """Built on first use (the cold start), then kept for the life of the process."""
+        if self._deps is None:
+            self._deps = self._build()
+        return self._deps
+
+    def use(self, deps: D | None) -> None:
+        """Run with these dependencies (a test's fakes); None builds them afresh."""
+        self._deps = deps
+
+    def _run(self, event: dict[str, Any], context: LambdaContext) -> Any:
+        return self._work(parse(event=event, model=self.event), self.dependencies())
 
 
-@cache
-def settings_of(cls: type[S]) -> S:
-    return cls.from_env()
+def lambda_function(
+    event: type[E],
+    settings: type[S],
+    build: Callable[[S], D],
+    *,
+    correlation_id_path: str | None = None,
+    publishes_metrics: bool = False,
+) -> Callable[[Callable[[E, D], Any]], LambdaFunction[E, D]]:
+    def wire(work: Callable[[E, D], Any]) -> LambdaFunction[E, D]:
+        return LambdaFunction(
+            work,
+            event,
+            settings,
+            lambda: build(settings.from_env()),
+            correlation_id_path,
+            publishes_metrics,
+        )
 
-
-@cache
-def dependencies(cls: type[WorkflowSettings]) -> Dependencies:
-    settings = settings_of(cls)
-    hasher = load_hasher(settings)
-    return Dependencies(
-        repos=build_repositories(settings, hasher),
-        hasher=hasher,
-        # The API and the campaign's outcome step submit privacy requests.
-        workflow=Workflow(getattr(settings, "state_machine_arn", None)),
-        # Completion announces requests; the API (when given a bus) announces consent changes.
-        events=EventPublisher(bus) if (bus := getattr(settings, "event_bus_name", None)) else None,
-        exports=(
-            ExportFiles(settings.exports_bucket)
-            if isinstance(settings, ExportBucketSettings)
-            else None
-        ),
-        digests=(
-            DigestStore(settings.audit_digest_bucket) if isinstance(settings, ApiSettings) else None
-        ),
-    )
+    return wire

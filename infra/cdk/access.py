@@ -2,8 +2,8 @@
 says so. infra/cdk/lambdas.py turns each entry into the function's own role; a function without
 an entry fails the synth (and tests/infra/test_access.py says which one).
 
-Every state change goes through one TransactWriteItems (functions/shared/repositories/
-transitions.py). IAM checks each item of a transaction against the item action (PutItem,
+Every state change goes through one TransactWriteItems (functions/shared/unit_of_work.py).
+IAM checks each item of a transaction against the item action (PutItem,
 UpdateItem, DeleteItem, ConditionCheckItem); `_tx` grants carry the `dynamodb:EnclosingOperation`
 condition, so those actions are refused outside a transaction. The audit table is written only
 that way and only with PutItem (conditioned in code on the entry not existing): no role may update
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from functions.audience_filter.jobs import CLEAN, JOBS, SOURCE_PREFIXES, WORK
 from functions.audience_filter.uploads import UPLOADS
-from functions.shared.audience_jobs import CLEAN, JOBS, SOURCE_PREFIXES, WORK
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def _index(table: str, index: str) -> TableAccess:
     return TableAccess(table, ("Query",), indexes=(index,))
 
 
-# Every state change appends its audit entry (Transitions._add_audit); one that ends a request
+# Every state change appends its audit entry (the unit of work); one that ends a request
 # releases the customer's open-request marker (a DeleteItem of the OPENREQ# item, in the same
 # transaction).
 _AUDIT = _tx("audit", "PutItem")

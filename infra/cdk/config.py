@@ -30,7 +30,8 @@ class StackConfig:
     # Export downloads and screened audience files are deleted after these many days.
     export_retention_days: int = DEFAULT_EXPORT_RETENTION_DAYS
     audience_retention_days: int = DEFAULT_AUDIENCE_RETENTION_DAYS
-    default_country_code: str | None = None
+    # The ISO 3166 region national phone numbers are read as (e.g. GB); checked at cold start.
+    default_region: str | None = None
     api_rate_limit: int = 50
     api_burst_limit: int = 100
     # API Gateway writes execution logs only through an account-wide role; an account that has
@@ -59,7 +60,7 @@ class StackConfig:
             audience_retention_days=int(
                 get("audienceRetentionDays") or DEFAULT_AUDIENCE_RETENTION_DAYS
             ),
-            default_country_code=get("defaultCountryCode"),
+            default_region=get("defaultRegion"),
             api_rate_limit=int(get("apiRateLimit") or 50),
             api_burst_limit=int(get("apiBurstLimit") or 100),
             api_gateway_cloudwatch_role=_flag(get("apiGatewayCloudWatchRole"), True),

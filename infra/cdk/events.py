@@ -24,7 +24,8 @@ from aws_cdk import (
 )
 from constructs import Construct
 
-from functions.shared.repositories.workflow import COMPLETED_DETAIL_TYPE, EVENT_SOURCE
+from functions.requests.steps import COMPLETED_DETAIL_TYPE
+from functions.shared.events import EVENT_SOURCE
 from infra.cdk.nag import acknowledge
 
 

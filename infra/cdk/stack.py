@@ -107,8 +107,8 @@ class PrivacyStack(Stack):
             "AUDIENCES_BUCKET": self.storage.names["audiences"],
             "AUDIT_DIGEST_BUCKET": self.storage.names["audit-digests"],
         }
-        if config.default_country_code:
-            values["DEFAULT_COUNTRY_CODE"] = config.default_country_code
+        if config.default_region:
+            values["DEFAULT_REGION"] = config.default_region
         self.functions = Functions(
             self,
             "Functions",

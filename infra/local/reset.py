@@ -1,7 +1,7 @@
 """What a local stack stopped earlier in the same process leaves behind, forgotten on start.
 
 The handlers build their settings, clients and keyed hasher once per cold start (functools
-caches), and pynamodb keeps one connection per model class, whose botocore client holds the
+caches, LambdaFunction's dependencies, powertools' parameter providers), and pynamodb keeps one connection per model class, whose botocore client holds the
 endpoint it was made with. A second stack in the same process (the benches, one after another)
 listens on a new moto port with a new HMAC key: without this its handlers would still call the
 first, stopped moto. A fresh Lambda container starts with none of it either."""
@@ -12,6 +12,8 @@ import sys
 
 from aws_lambda_powertools.utilities.parameters import clear_caches
 from pynamodb.models import Model
+
+from functions.shared.wiring import LambdaFunction
 
 
 def _subclasses(cls: type) -> list[type]:
@@ -34,6 +36,9 @@ def forget_previous_stack() -> None:
         for attribute in list(vars(module).values()):
             # The table-bound model classes (models.bind) are kept: their connections are reset
             # above, and callers may hold them.
+            if isinstance(attribute, LambdaFunction):
+                attribute.use(None)  # its dependencies are built afresh on the next invocation
+                continue
             clear = getattr(attribute, "cache_clear", None)
             if callable(clear) and getattr(attribute, "__name__", "") != "bind":
                 clear()

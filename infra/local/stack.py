@@ -153,7 +153,7 @@ class LocalStack:
             "EVENT_BUS_NAME": f"{prefix}-events",
             "CONFIRMATION_TIMEOUT_SECONDS": str(self.confirmation_timeout_seconds),
             # The demo retailer is British: national numbers like '020 ...' are +44.
-            "DEFAULT_COUNTRY_CODE": "44",
+            "DEFAULT_REGION": "GB",
         }
         for table in TABLES:
             name = f"{prefix}-{table.suffix}"
@@ -335,14 +335,28 @@ class LocalStack:
         return dict(payload)
 
     def seed(self, customers: list[dict[str, Any]]) -> None:
+        """The CRM import of the demo customers, then their opt-outs through the product's own
+        consent service (history, suppression entries, audit entries), so that the demo shows
+        what the product itself would have written."""
+        from functions.consents.service import import_consents
+        from functions.shared.customers import customer_items
         from functions.shared.models import CustomerItem, bind
-        from functions.shared.repositories.customers import customer_items
 
         model = bind(CustomerItem, self.env["CUSTOMERS_TABLE"])
         with model.batch_write() as batch:
             for record in customers:
                 for item in customer_items(model, record):
                     batch.save(item)
+        deps = self.api_dependencies()
+        for record in customers:
+            import_consents(record["customerId"], record.get("consents", []), "demo-seed", deps)
+
+    def api_dependencies(self) -> Any:
+        """The API function's own dependencies, built from this stack's settings."""
+        from functions.api.dependencies import ApiDependencies
+        from functions.shared.settings import ApiSettings
+
+        return ApiDependencies.of(ApiSettings.from_env(self.env))
 
 
 def _use_fake_credentials() -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from functions.audience_filter import snapshot
 from functions.audience_filter.engine import Screener, Screening
+from functions.audience_filter.jobs import Format
 from functions.audience_filter.parts import plan_parts
-from functions.shared.audience_jobs import Format
 from functions.shared.identifiers import IdentifierKind, KeyedHasher
 from tests.bench.audience_filter import KEY, generate, index_for
 from tests.bench.sizes import size

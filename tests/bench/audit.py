@@ -1,7 +1,7 @@
 """The audit chain's throughput ceiling on the local stack.
 
 Appends per second with 1 and 8 concurrent writers, each append being the product's own chained
-transaction (Transitions.record_deadline: a condition on the request, the entry, the head's
+transaction (the deadline check's record_event: a condition on the request, the entry, the head's
 advance), against two baselines measured in the same run on the same moto: the same transaction
 without the chain head, and a plain conditional PutItem of the entry. Every configuration gets
 fresh tables, because moto copies each table a transaction touches.
@@ -25,21 +25,24 @@ from dataclasses import dataclass
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
+from functions.audit.repository import AuditRepository
+from functions.audit.service import DEADLINE_ACTOR, verify_trail
+from functions.requests.dependencies import Stores
+from functions.requests.lifecycle import record_event
+from functions.requests.repository import RequestRepository, to_domain
 from functions.shared.audit_chain import ChainHead, verify
-from functions.shared.domain import RequestStatus, RequestType, utc_now
+from functions.shared.clock import utc_now
+from functions.shared.customers import CustomerRepository
+from functions.shared.domain import RequestStatus, RequestType
 from functions.shared.errors import TransientError
 from functions.shared.identifiers import KeyedHasher
 from functions.shared.models import (
     AuditChainItem,
     AuditEntryItem,
+    Tables,
 )
-from functions.shared.repositories import tables_for
-from functions.shared.repositories.audit import AuditRepository
-from functions.shared.repositories.audit_chain import CHAIN_ID, AuditChain
-from functions.shared.repositories.requests import to_domain
-from functions.shared.repositories.transitions import Tables, Transitions
-from functions.shared.services.audit_trail import verify_trail
-from functions.shared.settings import TableSettings
+from functions.shared.suppression import SuppressionRepository
+from functions.shared.unit_of_work import CHAIN_ID, AuditChain, UnitsOfWork
 from infra.local.stack import LocalStack
 from tests.bench.sizes import size
 
@@ -75,16 +78,21 @@ class Run:
         return text
 
 
+class _NoDigests:
+    """The bench's tables have no digest bucket: verification checks the chain alone."""
+
+    def all(self) -> list[object]:
+        return []
+
+
 def _tables() -> Tables:
     suffix = uuid.uuid4().hex[:8]
-    tables = tables_for(
-        TableSettings(
-            customers_table=f"bench-customers-{suffix}",
-            requests_table=f"bench-requests-{suffix}",
-            audit_table=f"bench-audit-{suffix}",
-            suppression_table=f"bench-suppression-{suffix}",
-            audit_chain_table=f"bench-audit-chain-{suffix}",
-        )
+    tables = Tables.named(
+        customers=f"bench-customers-{suffix}",
+        requests=f"bench-requests-{suffix}",
+        audit=f"bench-audit-{suffix}",
+        suppression=f"bench-suppression-{suffix}",
+        audit_chain=f"bench-audit-chain-{suffix}",
     )
     for model in (tables.requests, tables.audit, tables.audit_chain):
         model.create_table(wait=True)
@@ -137,10 +145,16 @@ def _measure(label: str, writers: int, append: Callable[[Tables, int, int, objec
     gave_up: list[int] = []
 
     def writer(number: int) -> None:
-        transitions = Transitions(tables, HASHER, Connection())
-        chains.append(transitions.audit_chain)
+        stores = Stores(
+            hasher=HASHER,
+            customers=CustomerRepository(tables.customers, HASHER),
+            requests=RequestRepository(tables.requests),
+            suppression=SuppressionRepository(tables.suppression),
+            work=UnitsOfWork(tables.audit, AuditChain(tables.audit_chain), Connection()),
+        )
+        chains.append(stores.work.chain)
         request = _request(tables, number)
-        context = (transitions, request, Connection())
+        context = (stores, request, Connection())
         start_line.wait()
         for n in range(per_writer):
             began = time.perf_counter()
@@ -171,8 +185,10 @@ def _measure(label: str, writers: int, append: Callable[[Tables, int, int, objec
 
 
 def chained(tables: Tables, writer: int, n: int, context) -> None:
-    transitions, request, _ = context
-    transitions.record_deadline(request, f"BENCH_{n:06d}", {"n": n})
+    stores, request, _ = context
+    event = f"BENCH_{n:06d}"
+    unchanged = [stores.requests.unchanged(request)]
+    record_event(stores, request, event, DEADLINE_ACTOR, {"n": n}, with_writes=unchanged)
 
 
 def unchained_transaction(tables: Tables, writer: int, n: int, context) -> None:
@@ -199,7 +215,7 @@ def _linked(tables: Tables, count: int) -> tuple[list[AuditEntryItem], ChainHead
     head, entries = ChainHead(), []
     for n in range(count):
         entry = _entry(tables, f"r{n // 4:07d}", n)
-        head = AuditChain.link(head, [entry])
+        head = AuditChain._link(head, [entry])
         entries.append(entry)
     return entries, head
 
@@ -235,7 +251,7 @@ def main() -> None:
         build_seconds = time.perf_counter() - build_began
         repository = AuditRepository(audit_model, AuditChain(chain_model))
         began = time.perf_counter()
-        result = verify_trail(repository, None)
+        result = verify_trail(repository, _NoDigests())  # type: ignore[arg-type]
         verify_seconds = time.perf_counter() - began
         began = time.perf_counter()
         read = list(repository.everything())

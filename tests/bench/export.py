@@ -23,11 +23,11 @@ from typing import Any
 
 import pynamodb.settings
 
+from functions.export.handler import handler as export_step
 from functions.export.service import write_export
+from functions.requests.dependencies import ExportingStores
+from functions.shared.customers import customer_items
 from functions.shared.models import ALL_MODELS, CustomerItem, bind
-from functions.shared.repositories.customers import customer_items
-from functions.shared.settings import ExportSettings
-from functions.shared.wiring import Dependencies, dependencies
 from infra.local.reset import forget_previous_stack
 from infra.local.stack import DEMO_CUSTOMERS, REGION, LocalStack
 from privacyctl.client import ApiClient
@@ -85,8 +85,8 @@ def _traced(work: Callable[[], Any]) -> tuple[Any, float, int]:
     return answer, seconds, peak
 
 
-def _plain_query(deps: Dependencies) -> int:
-    return sum(1 for _ in deps.repos.customers.records(MEMBER))
+def _plain_query(deps: ExportingStores) -> int:
+    return sum(1 for _ in deps.customers.records(MEMBER))
 
 
 def _end_to_end(api: ApiClient) -> tuple[dict[str, Any], float]:
@@ -153,7 +153,7 @@ def main() -> None:
                 batch.save(item)
         seed_s = time.perf_counter() - start
 
-        deps = dependencies(ExportSettings)
+        deps = export_step.dependencies()
         items, query_s, query_peak = _traced(lambda: _plain_query(deps))
         produced, stream_s, stream_peak = _traced(
             lambda: write_export(f"bench-{uuid.uuid4().hex}", MEMBER, deps)

@@ -24,11 +24,10 @@ from typing import Any
 
 import pynamodb.settings
 
-from functions.shared.consents import CAMPAIGN_SOURCE, ConsentChoice
+from functions.campaigns.handler import apply_batch
+from functions.consents.rules import CAMPAIGN_SOURCE, ConsentChoice
+from functions.consents.service import record_consent
 from functions.shared.models import ALL_MODELS, AuditEntryItem, CustomerItem, bind
-from functions.shared.services.consents import record_consent
-from functions.shared.settings import CampaignApplySettings
-from functions.shared.wiring import dependencies
 from infra.local.stack import LocalStack
 from privacyctl.client import ApiClient
 from tests.bench.calls import counted_calls
@@ -91,7 +90,7 @@ def _audit_times(stack: LocalStack, campaign_id: str) -> dict[str, datetime]:
 def _wait(api: ApiClient, campaign_id: str, done: Any, timeout: float) -> dict[str, Any]:
     """Polls the campaign item from the main thread (left out of the counts; through the API the
     gateway's thread would count each poll's Invoke and GetItem), then answers the API's view."""
-    campaigns = dependencies(CampaignApplySettings).repos.campaigns
+    campaigns = apply_batch.dependencies().campaigns
     deadline = time.monotonic() + timeout
     while True:
         campaign = campaigns.get(campaign_id)
@@ -154,7 +153,7 @@ def outcome(stack: LocalStack, api: ApiClient) -> tuple[float, float, Counter[st
 def one_by_one(stack: LocalStack) -> tuple[float, Counter[str]]:
     """The baseline: the same number of revocations, each record_consent called directly."""
     ids = _seed(stack, "BRB", "bench-baseline", OUTCOME_CUSTOMERS)
-    deps = dependencies(CampaignApplySettings)
+    deps = apply_batch.dependencies()
     done = threading.Event()
 
     def revoke_all() -> None:  # off the main thread, so that its calls are counted

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from functions.shared.repositories.workflow import COMPLETED_DETAIL_TYPE, EVENT_SOURCE
+from functions.requests.steps import COMPLETED_DETAIL_TYPE
+from functions.shared.events import EVENT_SOURCE
 from tests.infra.conftest import Synth
 
 

@@ -119,4 +119,8 @@ def unique_person() -> dict[str, Any]:
     record["profile"]["email"] = f"{tag}@example.com"
     record["profile"]["phone"] = f"+44 20 79{digits[:2]} {digits[2:]}"
     record["relations"] = []
+    # Consenting to every topic: a test that wants an opt-out records it (an imported one is
+    # recorded through the consent service and would suppress the person from the start).
+    for consent in record["consents"]:
+        consent["granted"] = True
     return record

@@ -182,7 +182,7 @@ def test_topic_opt_outs_only_for_that_topic(stack, person):
     from functions.shared.domain import Suppression
     from functions.shared.identifiers import IdentifierKind
     from functions.shared.models import SuppressionItem, bind
-    from functions.shared.repositories.suppression import SuppressionRepository
+    from functions.shared.suppression import SuppressionRepository
     from functions.shared.suppression_reasons import opted_out
     from tests.integration.test_cease_resume import _hasher
 

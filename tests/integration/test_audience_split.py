@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from functions.audience_filter.handler import _dependencies
+from functions.audience_filter import handler as audience_filter
+from functions.audience_filter.files import AudienceFiles
+from functions.audience_filter.jobs import AudienceJob, S3Location
+from functions.audience_filter.multipart import MIN_PART_BYTES
 from functions.audience_filter.service import screen_audience
-from functions.shared.audience_jobs import AudienceJob, S3Location
-from functions.shared.multipart import MIN_PART_BYTES
-from functions.shared.repositories.audiences import AudienceFiles
 from infra.local import dispatch
 from tests.integration import audiences
 from tests.integration.conftest import run_request, seed_unique_person
@@ -140,9 +140,9 @@ def _combine_input(stack, job_id: str) -> dict[str, Any]:
 
 
 def _screen_in_place(stack, job: AudienceJob) -> dict[str, Any]:
-    """The single-invocation path on the same file: the filter's own service, without a split
-    state machine to hand over to."""
-    deps = dataclasses.replace(_dependencies(), splits=None)
+    """The single-invocation path on the same file: the filter's own service, with a threshold
+    the file never reaches."""
+    deps = dataclasses.replace(audience_filter.handler.dependencies(), split_threshold_bytes=10**12)
     return screen_audience(job, deps)
 
 

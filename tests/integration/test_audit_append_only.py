@@ -11,9 +11,8 @@ from pathlib import Path
 import botocore.client
 import pytest
 
-from functions.shared.services.audit_trail import check_deadlines
-from functions.shared.settings import DeadlineCheckSettings
-from functions.shared.wiring import dependencies
+from functions.audit.handler import deadline_check
+from functions.audit.service import check_deadlines
 from tests.integration.conftest import personal_values, run_request
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
@@ -90,9 +89,7 @@ def test_a_full_run_only_appends_and_keeps_no_personal_data(
     agent.cancel(cancelled["requestId"])
     run_request(agent, forgotten_id, "FORGET")
     agent.submit(open_id, {"type": "CEASE_MARKETING", "identityVerified": True})
-    check_deadlines(
-        dependencies(DeadlineCheckSettings), 7, now=datetime.now(UTC) + timedelta(days=40)
-    )
+    check_deadlines(deadline_check.dependencies(), 7, now=datetime.now(UTC) + timedelta(days=40))
     stack.client("lambda").invoke(FunctionName=stack.function_arns["AuditDigest"], Payload=b"{}")
     compliance.audit({"customerId": forgotten_id})
     assert compliance.audit_verify()["intact"]

@@ -11,10 +11,9 @@ from contextlib import contextmanager
 import pytest
 from botocore.exceptions import ClientError
 
+from functions.api.dependencies import api_dependencies
 from functions.shared.audit_chain import entry_hash
-from functions.shared.repositories.audit_chain import CHAIN_ID
-from functions.shared.settings import ApiSettings
-from functions.shared.wiring import dependencies
+from functions.shared.unit_of_work import CHAIN_ID
 from privacyctl.client import ApiError
 from tests.integration.conftest import run_request
 
@@ -204,7 +203,7 @@ def test_a_writer_that_lost_the_race_links_to_the_winner(
     stack, agent, compliance, new_customer, monkeypatch
 ):
     """Deterministically: writer A read the head, writer B appended, then A commits."""
-    chain = dependencies(ApiSettings).repos.transitions.audit_chain
+    chain = api_dependencies().work.chain
     stale = chain.head()
     winner_id, _ = new_customer()
     agent.submit(winner_id, {"type": "CEASE_MARKETING", "identityVerified": True})

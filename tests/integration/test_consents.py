@@ -19,10 +19,12 @@ from tests.integration.conftest import (
     audit_entries,
     count_items,
     customer_items,
+    demo_record,
     personal_values,
     run_request,
     seed_unique_person,
     suppression_entries,
+    unique_person,
 )
 from tests.integration.test_audience_filter import _drop
 
@@ -266,3 +268,26 @@ def test_each_change_is_announced_without_personal_data(stack, agent, person):
         "at": change["at"],
     } in details
     assert not [v for v in personal_values(record) if v in json.dumps(details)]
+
+
+def test_an_imported_opt_out_keeps_the_person_out_from_the_start(stack, agent):
+    """Seeding (the demo's, and every test's) imports the CRM record, then records its opt-outs
+    through the consent service: the demo's C-1009 shows newsletter REVOKED and the filter drops
+    them for newsletter at once, with the history and audit entry any opt-out has."""
+    record = unique_person()
+    record["consents"] = demo_record("C-1009")["consents"]  # newsletter revoked, offers granted
+    stack.seed([record])
+    customer_id = record["customerId"]
+
+    consents = {c["topic"]: c for c in agent.privacy(customer_id)["consents"]}
+    assert consents["newsletter"]["status"] == "REVOKED"
+    assert consents["offers"]["status"] == "GRANTED"
+    assert _opted_out(stack, customer_id, "newsletter") == ["customerId", "email", "phone"]
+    assert _screen(stack, record, "newsletter") == 0
+    assert _screen(stack, record, "offers") == 1
+    assert [(h["topic"], h["status"]) for h in _history(stack, customer_id)] == [
+        ("newsletter", "REVOKED")
+    ]
+    (change_id,) = _change_ids(stack, customer_id)
+    (entry,) = audit_entries(stack, change_id)
+    assert (entry.event_type, entry.actor) == ("CONSENT_REVOKED", "demo-seed")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from functions.shared.services.audit_trail import check_deadlines
-from functions.shared.settings import DeadlineCheckSettings
-from functions.shared.wiring import dependencies
+from functions.audit.handler import deadline_check
+from functions.audit.service import check_deadlines
 from tests.integration.conftest import audit_entries, demo_record, wait_for
 
 
@@ -49,7 +48,7 @@ def test_the_daily_check_audits_near_and_past_deadlines_once(stack, agent):
     request = agent.submit(_customer(stack), {"type": "CEASE_MARKETING", "identityVerified": True})
     request_id = request["requestId"]
     due = _at(agent.request(request_id)["dueAt"])
-    deps = dependencies(DeadlineCheckSettings)
+    deps = deadline_check.dependencies()
 
     near = check_deadlines(deps, warning_days=7, now=due - timedelta(days=3))
     again = check_deadlines(deps, warning_days=7, now=due - timedelta(days=2))
@@ -66,7 +65,7 @@ def test_the_daily_check_audits_near_and_past_deadlines_once(stack, agent):
     agent.cancel(request_id)
     wait_for(agent, request_id)
     horizon = (due + timedelta(days=60)).isoformat()
-    assert request_id not in {r.request_id for r in deps.repos.requests.open_due_by(horizon)}
+    assert request_id not in {r.request_id for r in deps.requests.open_due_by(horizon)}
     check_deadlines(deps, warning_days=7, now=due + timedelta(days=2))
     assert len(audit_entries(stack, request_id)) == len(entries) + 1  # only CANCELLED
 

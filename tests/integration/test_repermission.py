@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from functions.repermission.service import forget_request_id
+from functions.campaigns.repository import campaign_key
+from functions.campaigns.steps import forget_request_id
+from functions.shared.clock import parse
 from functions.shared.models import AuditEntryItem, bind
-from functions.shared.repositories.campaigns import campaign_key
 from infra.local import dispatch
 from privacyctl.client import ApiClient, ApiError
 from tests.integration.conftest import (
@@ -181,6 +182,12 @@ def test_revoke_keeps_the_confirmer_and_opts_the_rest_out(
         "CAMPAIGN_DEADLINE_REACHED",
         "CAMPAIGN_COMPLETED",
     ]
+    # Nothing of the outcome happens before the deadline (a date-time a few seconds ahead).
+    deadline = parse(started["deadline"])
+    reached = [e for e in audit_entries(stack, campaign_id) if "DEADLINE" in e.event_type]
+    assert reached and all(parse(e.at) >= deadline for e in reached)
+    for person in others:
+        assert parse(_consent(stack, person["customerId"], topic)["at"]) >= deadline
     # Counts survive; who was enrolled does not.
     assert list(customer_items(stack, campaign_key(campaign_id)[0])) == ["CAMPAIGN"]
     sfn = stack.client("stepfunctions")

@@ -6,14 +6,13 @@ from dataclasses import replace
 
 import pytest
 
-from functions.api import services
 from functions.api.auth import Caller
-from functions.api.schemas import SubmitRequestBody
+from functions.api.dependencies import api_dependencies
+from functions.requests import service as services
+from functions.requests.workflow import RequestWorkflow
+from functions.shared.domain import RequestType
 from functions.shared.errors import TransientError
 from functions.shared.models import CustomerItem, bind
-from functions.shared.repositories.workflow import Workflow
-from functions.shared.settings import ApiSettings
-from functions.shared.wiring import dependencies
 from infra.local import dispatch
 from privacyctl.client import ApiClient, ApiError
 from tests.integration.conftest import (
@@ -52,14 +51,13 @@ def test_unconfirmed_request_expires(stack, new_customer):
     """The confirmation deadline travels with the request (confirmBy) into the state machine's
     TimeoutSecondsPath; this one is given one second."""
     customer_id, _ = new_customer()
-    deps = dependencies(ApiSettings)
-    submission = services.Submission(
-        customer_id=customer_id,
-        caller=Caller("alice", frozenset({"agent"})),
-        body=SubmitRequestBody(type="CEASE_MARKETING", identityVerified=True),
-        confirmation_timeout_seconds=1,
+    deps = api_dependencies()
+    submission = services.Submission(customer_id, RequestType.CEASE_MARKETING, True)
+    briefly = replace(deps.policy, confirmation_timeout_seconds=1)
+    request = services.submit_request(
+        submission, Caller("alice", frozenset({"agent"})), replace(deps, policy=briefly)
     )
-    summary = services.submit_request(submission, deps)
+    summary = {"requestId": request.request_id}
 
     api = ApiClient(stack.api_url, "dev:alice:agent")
     final = wait_for(api, summary["requestId"], timeout=20)
@@ -80,18 +78,16 @@ def test_validation_at_execution_time_rejects_a_request_overtaken_by_events(
     workflow ends it REJECTED with a reason and an audit entry, and changes nothing else."""
     customer_id, _ = new_customer()
     run_request(agent, customer_id, "CEASE_MARKETING")
-    deps = dependencies(ApiSettings)
-    submission = services.Submission(
-        customer_id=customer_id,
-        caller=Caller("bob", frozenset({"agent"})),
-        body=SubmitRequestBody(type="RESUME_MARKETING", identityVerified=True),
-        confirmation_timeout_seconds=600,
+    deps = api_dependencies()
+    submission = services.Submission(customer_id, RequestType.RESUME_MARKETING, True)
+    request = services.submit_request(
+        submission, Caller("bob", frozenset({"agent"})), replace(deps, workflow=_NotStarted())
     )
-    pending = services.submit_request(submission, replace(deps, workflow=_NotStarted()))
+    pending = {"requestId": request.request_id}
     customers = bind(CustomerItem, stack.env["CUSTOMERS_TABLE"])
     customers(customer_id, "PRIVACY").update(actions=[customers.privacy_status.set("ACTIVE")])
 
-    Workflow(stack.state_machine_arn).start(pending["requestId"])
+    RequestWorkflow(stack.state_machine_arn).start(pending["requestId"])
 
     final = wait_for(agent, pending["requestId"])
     assert final["status"] == "REJECTED"

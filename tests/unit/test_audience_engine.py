@@ -12,12 +12,12 @@ import pytest
 from functions.audience_filter import engine
 from functions.audience_filter import parts as parts_module
 from functions.audience_filter.engine import MissingColumnsError, Screener, Screening
+from functions.audience_filter.jobs import Format
 from functions.audience_filter.parts import plan_parts, screen_file
-from functions.shared.audience_jobs import Format
 from functions.shared.identifiers import IdentifierKind, KeyedHasher
 
 KEY = bytes(range(32))
-HASHER = KeyedHasher(KEY, "44")
+HASHER = KeyedHasher(KEY, "GB")
 EMAIL, PHONE, CUSTOMER = IdentifierKind.EMAIL, IdentifierKind.PHONE, IdentifierKind.CUSTOMER_ID
 # What cease, forget and (issue 7) opt-outs put in the index, hashed the index's way.
 INDEX = {
@@ -25,6 +25,10 @@ INDEX = {
     bytes.fromhex(HASHER.hash(EMAIL, "gone@example.com")): "FORGOTTEN",
     bytes.fromhex(HASHER.hash(PHONE, "+442079460102")): "CEASED",
     bytes.fromhex(HASHER.hash(CUSTOMER, "C-9")): "OPTED_OUT:newsletter",
+    # Written by an old deployment (rule v1) from the profile spellings below: v1 kept the trunk
+    # 0 and the trailing dot, v2 drops them, so only the v1 look-up finds these.
+    bytes.fromhex(HASHER.hash_v1(PHONE, "+44 07400 123456")): "FORGOTTEN",
+    bytes.fromhex(HASHER.hash_v1(EMAIL, "Old@Example.com.")): "FORGOTTEN",
 }
 
 
@@ -196,6 +200,20 @@ FIELDS = [
     b"C-9",
     b" C-10",
     b"x,y",
+    # Rule v2's forms (issue 14): the same people, and v1-only spellings.
+    b"mailto:Ceased@example.com",
+    b"Ceased <ceased@example.com>",
+    b"ceased@example.com.",
+    b"\xe2\x80\x8bgone@example.com",
+    b"gone\xef\xbc\xa0example.com",
+    b"old@example.com.",
+    b"+442079460102",
+    b"tel:+44-20-7946-0102",
+    b"+44 020 7946 0102",
+    b"+44 07400 123456",
+    b"\xef\xbc\x8b442079460102",
+    b"+44\xe2\x80\x9320\xe2\x80\x937946\xe2\x80\x930102",
+    b"+447400123457",
 ]
 
 
@@ -234,3 +252,52 @@ def test_quoted_records_may_run_across_blocks(tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "BLOCK_BYTES", 10)
     assert screen(tmp_path, data, {EMAIL: "email"}) == whole
     assert whole[1]["dropped"] == {"CEASED": 43}
+
+
+def test_entries_an_old_deployment_wrote_with_rule_v1_still_drop_their_person(tmp_path):
+    """Forgotten people's raw identifiers are gone: their v1 entries are looked up as written."""
+    assert HASHER.hash_v1(PHONE, "+44 07400 123456") != HASHER.hash(PHONE, "+44 07400 123456")
+    data = (
+        b"email,phone\n"
+        b"old@example.com.,\n"  # the spelling the v1 entry was hashed from
+        b",+44 07400 123456\n"
+        b'"OLD@example.com.","+44 07400 123456"\n'  # the same through the csv module
+        b"new@example.com,+447400123999\n"
+    )
+    out, report = screen(tmp_path, data, {EMAIL: "email", PHONE: "phone"})
+    assert out == b"email,phone\nnew@example.com,+447400123999\n"
+    assert report["dropped"] == {"FORGOTTEN": 3}
+    rows = [{"email": "old@example.com.", "phone": ""}, {"email": "", "phone": "+44 07400 123456"}]
+    jsonl = b"".join(json.dumps(r).encode() + b"\n" for r in rows)
+    out, report = screen(tmp_path, jsonl, {EMAIL: "email", PHONE: "phone"}, Format.JSONL)
+    assert out == b"" and report["dropped"] == {"FORGOTTEN": 2}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_cr_only_line_ends_are_screened_as_lf_ones(tmp_path, monkeypatch, workers):
+    monkeypatch.setattr("functions.audience_filter.parts.MIN_PART_BYTES", 1000)
+    lf = _mixed_file(3000)
+    cr = lf.replace(b"\n", b"\r")
+    out_lf, report_lf = screen(tmp_path, lf, {EMAIL: "email"}, workers=workers)
+    out_cr, report_cr = screen(tmp_path, cr, {EMAIL: "email"}, workers=workers)
+    assert out_cr == out_lf.replace(b"\n", b"\r")
+    assert report_cr == report_lf and report_cr["dropped"] == {"CEASED": 429}
+
+
+def test_a_cr_only_part_screens_as_the_whole(tmp_path):
+    cr = _mixed_file(3000).replace(b"\n", b"\r")
+    whole, _ = screen(tmp_path, cr, {EMAIL: "email"})
+    source = tmp_path / "in"
+    screener = Screener(Screening(((EMAIL, "email"),), Format.CSV), INDEX, HASHER)
+    with source.open("rb") as f:
+        header = screener.read_header(f)
+        assert header is not None and header.cr_only and f.tell() == header.body_start
+    assert header.raw == b"id,email,note\r"
+    plan = plan_parts(source, header, 3, Format.CSV, min_bytes=1000)
+    pieces = []
+    for part in plan:
+        out = io.BytesIO()
+        with source.open("rb") as f:
+            screener.screen(f, out, header, part)
+        pieces.append(out.getvalue())
+    assert len(plan) == 3 and header.raw + b"".join(pieces) == whole

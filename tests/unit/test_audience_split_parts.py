@@ -8,7 +8,7 @@ import random
 import pytest
 
 from functions.audience_filter import snapshot
-from functions.shared.multipart import MIN_PART_BYTES, Piece, is_copy, part_groups
+from functions.audience_filter.multipart import MIN_PART_BYTES, Piece, is_copy, part_groups
 
 MIB = 1024 * 1024
 

@@ -4,14 +4,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from functions.shared.campaigns import (
+from functions.campaigns.rules import (
     Campaign,
     CampaignOutcome,
     batches,
     parse_deadline,
     validate_campaign,
 )
-from functions.shared.consents import campaign_token, token_customer, token_hash
+from functions.consents.rules import campaign_token, token_customer, token_hash
 from functions.shared.errors import ValidationError
 from functions.shared.identifiers import IdentifierKind, KeyedHasher
 

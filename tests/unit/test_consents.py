@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from functions.shared.consents import (
+from functions.consents.rules import (
     ConsentStatus,
     new_token,
-    status_of,
     token_customer,
     token_hash,
     validate_choice,
 )
-from functions.shared.domain import category_of
+from functions.consents.service import _already
+from functions.shared.domain import category_of, status_of
 from functions.shared.errors import ValidationError
-from functions.shared.services.consents import _already
 
 
 @pytest.mark.parametrize(

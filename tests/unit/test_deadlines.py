@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from functions.shared.deadlines import DEFAULT_PERIODS, due_at, period_for
+from functions.requests.deadlines import DEFAULT_PERIODS, due_at, period_for
 from functions.shared.errors import ValidationError
 
 

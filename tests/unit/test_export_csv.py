@@ -16,6 +16,7 @@ from functions.export.csv_file import (
     escape,
     request_rows,
 )
+from functions.export.files import _parts
 from functions.shared.domain import (
     CustomerRecord,
     HistoryEntry,
@@ -23,7 +24,6 @@ from functions.shared.domain import (
     RequestStatus,
     RequestType,
 )
-from functions.shared.repositories.exports import _parts
 
 
 @pytest.mark.parametrize(

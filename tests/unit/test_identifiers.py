@@ -25,30 +25,31 @@ def test_email_is_trimmed_and_lower_cased(raw, expected):
 
 
 @pytest.mark.parametrize(
-    ("raw", "country", "expected"),
+    ("raw", "region", "expected"),
     [
         ("+44 20 7946 0101", None, "+442079460101"),
         ("+44 (0)20 7946 0103", None, "+442079460103"),
-        ("0044-20-7946-0101", None, "+442079460101"),
-        ("020 7946 0102", "44", "+442079460102"),
+        # '00' is the international prefix of GB (libphonenumber knows each region's).
+        ("0044-20-7946-0101", "GB", "+442079460101"),
+        ("020 7946 0102", "GB", "+442079460102"),
         ("+1 (415) 555-0107", None, "+14155550107"),
-        ("415.555.0107", "1", "+14155550107"),
+        ("415.555.0107", "US", "+14155550107"),
         ("  +49 30 901820 05 ", None, "+493090182005"),
     ],
 )
-def test_phone_becomes_e164(raw, country, expected):
-    assert normalise_phone(raw, country) == expected
+def test_phone_becomes_e164(raw, region, expected):
+    assert normalise_phone(raw, region) == expected
 
 
 @pytest.mark.parametrize("raw", ["", "+", "call me", "+0123456", "12"])
 def test_unusable_phone_is_refused_without_echoing_it(raw):
     with pytest.raises(ValidationError) as error:
-        normalise_phone(raw, "44")
+        normalise_phone(raw, "GB")
     assert raw.strip() == "" or raw not in str(error.value)
 
 
 def test_same_identifier_in_any_spelling_hashes_the_same():
-    hasher = KeyedHasher(KEY, default_country_code="44")
+    hasher = KeyedHasher(KEY, default_region="GB")
     assert hasher.hash(IdentifierKind.EMAIL, " Avery@Example.com ") == hasher.hash(
         IdentifierKind.EMAIL, "avery@example.com"
     )
@@ -59,7 +60,7 @@ def test_same_identifier_in_any_spelling_hashes_the_same():
 
 def test_kind_is_part_of_the_hash_and_the_key_matters():
     hasher = KeyedHasher(KEY)
-    value = "12345678"
+    value = "+442079460101"
     assert hasher.hash(IdentifierKind.CUSTOMER_ID, value) != hasher.hash(
         IdentifierKind.PHONE, value
     )

@@ -1,7 +1,7 @@
 """pynamodb sends condition checks, deletes, puts, updates in that order, whatever order they were
 added in; a cancellation reason must be matched to the operation that caused it."""
 
-from functions.shared.repositories.transitions import _Recorder
+from functions.shared.unit_of_work import _Recorder
 
 
 class _FakeWrite:

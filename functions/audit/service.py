@@ -1,0 +1,73 @@
+"""What the compliance team asks of the audit trail: find entries, verify the whole chain, keep a
+digest of its head out of reach, and see which requests are past or near their legal deadline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from functions.audit.digests import DigestStore
+from functions.audit.repository import AuditFilter, AuditPage, AuditRepository
+from functions.requests.lifecycle import RequestStores, record_event
+from functions.shared import clock
+from functions.shared.audit_chain import Digest, Verification, verify
+from functions.shared.unit_of_work import AuditChain
+
+DEADLINE_PASSED = "DEADLINE_PASSED"
+DEADLINE_NEAR = "DEADLINE_NEAR"
+DEADLINE_ACTOR = "deadline-check"
+
+
+def find_entries(
+    audit: AuditRepository, where: AuditFilter, limit: int, next_token: str | None
+) -> AuditPage:
+    return audit.find(where, limit, next_token)
+
+
+def verify_trail(audit: AuditRepository, digests: DigestStore) -> Verification:
+    """The whole trail against the head as it was when the check began. Entries appended while
+    the scan ran (between that head and the head after it) are left to the next check; an entry
+    past even the later head was never appended through the chain: it is reported as inserted."""
+    head = audit.head()
+    entries = list(audit.everything())
+    after = audit.head()
+    judged = [e for e in entries if not head.seq < int(e["chainSeq"]) <= after.seq]
+    taken = [d for d in digests.all() if d.seq <= head.seq]
+    return verify(judged, head, taken)
+
+
+def take_digest(chain: AuditChain, store: DigestStore) -> Digest | None:
+    head = chain.head()
+    return store.put(head) if head.seq else None
+
+
+@dataclass(frozen=True)
+class DeadlineReport:
+    past: int
+    near: int
+    audited: int
+
+
+def check_deadlines(
+    deps: RequestStores, warning_days: int, now: datetime | None = None
+) -> DeadlineReport:
+    """Every open request past its deadline or within `warning_days` of it; each is audited once
+    per kind (a second run on the same day, or the next day, adds nothing), and only while the
+    request is still as it was read."""
+    now = now or clock.now()
+    horizon = clock.iso(now + timedelta(days=warning_days), "seconds")
+    past = near = audited = 0
+    for request in deps.requests.open_due_by(horizon):
+        assert request.due_at is not None
+        overdue = request.due_at <= clock.iso(now, "seconds")
+        past, near = past + overdue, near + (not overdue)
+        details = {"dueAt": request.due_at, "jurisdiction": request.jurisdiction or "unknown"}
+        audited += record_event(
+            deps,
+            request,
+            DEADLINE_PASSED if overdue else DEADLINE_NEAR,
+            DEADLINE_ACTOR,
+            details,
+            with_writes=[deps.requests.unchanged(request)],
+        )
+    return DeadlineReport(past=past, near=near, audited=audited)

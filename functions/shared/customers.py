@@ -1,0 +1,304 @@
+"""A customer's partition in the customers table: the only code that knows its items' layout
+(profile, privacy status, open-request markers, relations, tombstones). Reads answer domain
+objects, never pynamodb items; changes are writes contributed to the unit of work."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.expressions.update import Action
+
+from functions.shared.aws_errors import domain_errors
+from functions.shared.domain import (
+    Consent,
+    ConsentStatus,
+    CustomerIdentifiers,
+    CustomerPrivacy,
+    CustomerRecord,
+    PrivacyRequest,
+    PrivacyStatus,
+    Relation,
+    category_of,
+    pseudonym,
+    status_of,
+)
+from functions.shared.errors import ConflictError, CustomerNotFoundError
+from functions.shared.identifiers import KeyedHasher
+from functions.shared.models import CustomerItem
+from functions.shared.unit_of_work import TableWrite
+
+PROFILE = "PROFILE"
+PRIVACY = "PRIVACY"
+CONSENT_PREFIX = "CONSENT#"
+OPEN_REQUEST_PREFIX = "OPENREQ#"
+RELATION_PREFIX = "RELATION#"
+# Erased last: while the profile exists, an interrupted erasure can still find its customer.
+ERASED_LAST = (PRIVACY, PROFILE)
+# Read first by records(): who the customer is before what they did.
+READ_FIRST = (PROFILE, PRIVACY, "LOYALTY")
+
+
+def open_request_key(request_type: str) -> str:
+    return f"{OPEN_REQUEST_PREFIX}{request_type}"
+
+
+def tombstone_key(customer_hash: str) -> tuple[str, str]:
+    """Where a forgotten customer's status lives: under their keyed hash, not their id."""
+    return pseudonym(customer_hash), PRIVACY
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """The customer's privacy status moves to `to` from one of `expected`."""
+
+    to: PrivacyStatus
+    expected: frozenset[PrivacyStatus]
+
+
+@domain_errors
+class CustomerRepository:
+    def __init__(self, model: type[CustomerItem], hasher: KeyedHasher) -> None:
+        self._model = model
+        self._hasher = hasher
+
+    # Writes for the unit of work -------------------------------------------------------------
+
+    def exists(self, customer_id: str) -> TableWrite:
+        m = self._model
+        return TableWrite(
+            lambda tw: tw.condition_check(m, customer_id, PROFILE, condition=m.sk.exists()),
+            lambda: CustomerNotFoundError(customer_id),
+        )
+
+    def open_request(self, request: PrivacyRequest) -> TableWrite:
+        """The marker that keeps a second request of the type from opening while this one is."""
+        m = self._model
+        lock = m(
+            request.customer_id,
+            open_request_key(request.type.value),
+            request_id=request.request_id,
+            updated_at=request.created_at,
+        )
+        return TableWrite(
+            lambda tw: tw.save(lock, condition=m.sk.does_not_exist()),
+            lambda: ConflictError(
+                f"a {request.type.value} request is already open for this customer"
+            ),
+        )
+
+    def close_request(self, request: PrivacyRequest) -> TableWrite:
+        m = self._model
+        lock = m(request.customer_id, open_request_key(request.type.value))
+        mine = m.request_id.does_not_exist() | (m.request_id == request.request_id)
+        return TableWrite(
+            lambda tw: tw.delete(lock, condition=mine),
+            lambda: ConflictError("the open-request marker belongs to another request"),
+        )
+
+    def change_status(
+        self, customer_id: str, change: StatusChange, request_id: str, at: str
+    ) -> TableWrite:
+        m = self._model
+        actions: list[Action] = [
+            m.privacy_status.set(change.to.value),
+            m.request_id.set(request_id),
+            m.updated_at.set(at),
+            m.ceased_at.set(at) if change.to is PrivacyStatus.CEASED else m.ceased_at.remove(),
+        ]
+        condition = m.privacy_status.is_in(*(s.value for s in change.expected))
+        if PrivacyStatus.ACTIVE in change.expected:
+            # A customer who never had a privacy request has no PRIVACY item: they are ACTIVE.
+            condition = condition | m.privacy_status.does_not_exist()
+        return TableWrite(
+            lambda tw: tw.update(m(customer_id, PRIVACY), actions=actions, condition=condition),
+            lambda: ConflictError("the customer's privacy status changed meanwhile"),
+        )
+
+    def tombstone(self, customer_hash: str, request_id: str, at: str) -> TableWrite:
+        """What answers FORGOTTEN for a customer from then on, under their keyed hash."""
+        m = self._model
+        item = m(
+            *tombstone_key(customer_hash),
+            privacy_status=PrivacyStatus.FORGOTTEN.value,
+            request_id=request_id,
+            updated_at=at,
+        )
+        return TableWrite(
+            lambda tw: tw.save(item, condition=m.sk.does_not_exist()),
+            lambda: ConflictError("the customer has been forgotten already"),
+        )
+
+    # Reads and non-transactional writes ------------------------------------------------------
+
+    def _items(self, customer_id: str, prefix: str) -> list[CustomerItem]:
+        return list(self._model.query(customer_id, self._model.sk.startswith(prefix)))
+
+    def _get(self, customer_id: str, sk: str) -> CustomerItem | None:
+        try:
+            return self._model.get(customer_id, sk, consistent_read=True)
+        except self._model.DoesNotExist:
+            return None
+
+    def privacy_status(self, customer_id: str) -> PrivacyStatus:
+        """The customer's status; CustomerNotFoundError when we hold nothing about them."""
+        if self._get(*tombstone_key(self._hasher.customer(customer_id))) is not None:
+            return PrivacyStatus.FORGOTTEN
+        privacy = self._get(customer_id, PRIVACY)
+        if privacy is not None and privacy.privacy_status:
+            return PrivacyStatus(privacy.privacy_status)
+        if self._get(customer_id, PROFILE) is None:
+            raise CustomerNotFoundError(customer_id)
+        return PrivacyStatus.ACTIVE
+
+    def ceased_among(self, customer_ids: Iterable[str]) -> set[str]:
+        """Which of these customers are ceased: one batched read of their privacy items."""
+        keys = [(customer_id, PRIVACY) for customer_id in set(customer_ids)]
+        return {
+            item.customer_id
+            for item in self._model.batch_get(keys, consistent_read=True)
+            if item.privacy_status == PrivacyStatus.CEASED.value
+        }
+
+    def get_privacy(self, customer_id: str) -> CustomerPrivacy:
+        status = self.privacy_status(customer_id)
+        if status is PrivacyStatus.FORGOTTEN:
+            return CustomerPrivacy(customer_id=customer_id, privacy_status=status)
+        privacy = self._get(customer_id, PRIVACY)
+        consents = tuple(
+            consent_from(_record(item).fields) for item in self._items(customer_id, CONSENT_PREFIX)
+        )
+        open_requests = tuple(
+            str(item.request_id) for item in self._items(customer_id, OPEN_REQUEST_PREFIX)
+        )
+        return CustomerPrivacy(
+            customer_id=customer_id,
+            privacy_status=status,
+            ceased_at=privacy.ceased_at if privacy else None,
+            consents=consents,
+            open_requests=open_requests,
+        )
+
+    def get_identifiers(self, customer_id: str) -> CustomerIdentifiers:
+        profile = self._get(customer_id, PROFILE)
+        if profile is None:
+            raise CustomerNotFoundError(customer_id)
+        data = profile.data.as_dict() if hasattr(profile.data, "as_dict") else dict(profile.data)
+        return CustomerIdentifiers(
+            customer_id=customer_id,
+            emails=tuple(v for v in (data.get("email"), *data.get("otherEmails", [])) if v),
+            phones=tuple(v for v in (data.get("phone"), *data.get("otherPhones", [])) if v),
+        )
+
+    def jurisdiction(self, customer_id: str) -> str | None:
+        """The jurisdiction the customer's profile names, if any (it sets the legal deadline)."""
+        profile = self._get(customer_id, PROFILE)
+        if profile is None:
+            return None
+        data = profile.data.as_dict() if hasattr(profile.data, "as_dict") else dict(profile.data)
+        return str(data["jurisdiction"]) if data.get("jurisdiction") else None
+
+    def relations(self, customer_id: str) -> list[Relation]:
+        return [
+            Relation(
+                type=item.data["type"], role=item.data["role"], customer_id=item.data["customerId"]
+            )
+            for item in self._items(customer_id, RELATION_PREFIX)
+        ]
+
+    def remove_relation(self, owner_id: str, relation: Relation, other_id: str) -> None:
+        """Delete owner's relation item that points at other_id (idempotent)."""
+        self._model(owner_id, f"{RELATION_PREFIX}{relation.type}#{other_id}").delete()
+
+    def _keys(self, customer_id: str) -> list[str]:
+        # Keys only: a paginated query whose pages hold thousands of keys each.
+        query = self._model.query(customer_id, attributes_to_get=["customerId", "sk"])
+        return [item.sk for item in query]
+
+    def inventory(self, customer_id: str) -> dict[str, int]:
+        """How many items of each category the customer's partition holds."""
+        return dict(Counter(category_of(sk) for sk in self._keys(customer_id)))
+
+    def records(self, customer_id: str) -> Iterator[CustomerRecord]:
+        """Every item of the customer's partition as data: profile, privacy and loyalty first,
+        the rest in key order. A lazily paginated query: a large partition is never held whole."""
+        for sk in READ_FIRST:
+            item = self._get(customer_id, sk)
+            if item is not None:
+                yield _record(item)
+        for item in self._model.query(customer_id, consistent_read=True):
+            if item.sk not in READ_FIRST:
+                yield _record(item)
+
+    def erase(self, customer_id: str) -> int:
+        """Delete every item of the customer's partition with batch writes (25 per call), the
+        profile and privacy items last. Idempotent: a second run finds less, or nothing."""
+        keys = self._keys(customer_id)
+        first = [sk for sk in keys if sk not in ERASED_LAST]
+        last = [sk for sk in ERASED_LAST if sk in keys]
+        for batch_keys in (first, last):
+            with self._model.batch_write() as batch:
+                for sk in batch_keys:
+                    batch.delete(self._model(customer_id, sk))
+        return len(keys)
+
+
+def consent_from(data: dict[str, Any]) -> Consent:
+    """A CONSENT# item's data as the customer's consent."""
+    return Consent(
+        topic=data["topic"],
+        channel=data["channel"],
+        granted=status_of(data) is ConsentStatus.GRANTED,
+        at=data["at"],
+        source=data["source"],
+        status=status_of(data).value,
+        brand=data.get("brand"),
+    )
+
+
+def _record(item: CustomerItem) -> CustomerRecord:
+    prefix, _, key = item.sk.partition("#")
+    data = item.data.as_dict() if hasattr(item.data, "as_dict") else dict(item.data or {})
+    if item.privacy_status:
+        data["privacyStatus"] = item.privacy_status
+    if item.ceased_at:
+        data["ceasedAt"] = item.ceased_at
+    return CustomerRecord(
+        category=category_of(item.sk), key=key or prefix, fields=data, updated_at=item.updated_at
+    )
+
+
+def customer_items(model: type[CustomerItem], record: dict[str, Any]) -> Iterator[CustomerItem]:
+    """A CRM customer record (the shape of events/demo/customers.json) as one item per fact."""
+    customer_id = record["customerId"]
+
+    def item(sk: str, data: dict[str, Any]) -> CustomerItem:
+        return model(customer_id, sk, data=data)
+
+    yield item(PROFILE, record["profile"])
+    if "loyalty" in record:
+        yield item("LOYALTY", record["loyalty"])
+    for activity in record.get("activity", []):
+        yield item(f"ACTIVITY#{activity['at']}#{activity['id']}", activity)
+    for consent in record.get("consents", []):
+        yield item(f"{CONSENT_PREFIX}{consent['topic']}#{consent['channel']}", consent)
+    for relation in record.get("relations", []):
+        yield item(f"RELATION#{relation['type']}#{relation['customerId']}", relation)
+    for name, value in record.get("metrics", {}).items():
+        yield item(f"METRIC#{name}", {"name": name, "value": value})
+    for offer in record.get("wallet", []):
+        yield item(f"WALLET#{offer['offerId']}", offer)
+    for entry in record.get("ledger", []):
+        yield item(f"LEDGER#{entry['at']}#{entry['id']}", entry)
+    for tag in record.get("tags", []):
+        yield item(f"TAG#{tag['tag']}", tag)
+    for reward in record.get("rewards", []):
+        yield item(f"REWARD#{reward['rewardId']}", reward)
+    for card in record.get("cards", []):
+        yield item(f"CARD#{card['cardId']}", card)
+    for campaign in record.get("campaigns", []):
+        yield item(f"CAMPAIGN#{campaign['campaignId']}", campaign)
+    for note in record.get("notes", []):
+        yield item(f"NOTE#{note['at']}#{note['id']}", note)
