@@ -1,10 +1,11 @@
 """What a local stack stopped earlier in the same process leaves behind, forgotten on start.
 
 The handlers build their settings, clients and keyed hasher once per cold start (functools
-caches, LambdaFunction's dependencies, powertools' parameter providers), and pynamodb keeps one connection per model class, whose botocore client holds the
-endpoint it was made with. A second stack in the same process (the benches, one after another)
-listens on a new moto port with a new HMAC key: without this its handlers would still call the
-first, stopped moto. A fresh Lambda container starts with none of it either."""
+caches, LambdaFunction's dependencies, powertools' parameter providers), and pynamodb keeps one
+connection per model class, whose botocore client holds the endpoint it was made with. A second
+stack in the same process (the benches, one after another) listens on a new moto port with a new
+HMAC key: without this its handlers would still call the first, stopped moto. A fresh Lambda
+container starts with none of it either."""
 
 from __future__ import annotations
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from functions.audience_filter import uploads
+from functions.audience_filter.files import AudienceFiles
 from functions.audience_filter.jobs import S3Location
 from functions.shared.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from functions.audience_filter.files import AudienceFiles
 
 
 class Files:
