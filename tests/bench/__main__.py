@@ -3,9 +3,15 @@ next to a baseline measured in the same run. BENCH_QUICK=1 runs them at tiny siz
 test` does, so a broken bench fails CI). A bench that fails is reported and the others still
 run; the exit status says whether all of them finished."""
 
+import os
 import sys
 import time
 import traceback
+
+# Before the handlers' modules are imported (their loggers read the level then): their INFO
+# lines and EMF metrics would bury the figures.
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 from tests.bench import (
     audience_filter,
