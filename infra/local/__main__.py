@@ -13,6 +13,7 @@ import signal
 import socket
 import sys
 import threading
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,6 +97,8 @@ def main() -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     # The EMF metric lines would drown the one line per request.
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    # Read-only routes publish no metric; powertools warns about each empty flush.
+    warnings.filterwarnings("ignore", "No application metrics to publish")
     port = int(os.environ.get("LOCAL_API_PORT", "8000"))
     if not _port_free(port):
         return _port_in_use(port)
