@@ -13,14 +13,19 @@ CDK_ARGS ?=
 
 setup: $(STAMP)
 
+# One line per step: the install is quiet and takes a minute or two the first time.
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,infra]'
-	touch $(STAMP)
+	@echo "setup: creating the virtual environment $(VENV) ($(PYTHON))"
+	@$(PYTHON) -m venv $(VENV)
+	@echo "setup: upgrading pip"
+	@$(BIN)/pip install --quiet --upgrade pip
+	@echo "setup: installing privacy-functions and its dev + infra dependencies (1-2 minutes the first time)"
+	@$(BIN)/pip install --quiet -e '.[dev,infra]'
+	@touch $(STAMP)
+	@echo "setup: done"
 
 run: $(STAMP)
-	$(BIN)/python -m infra.local
+	@$(BIN)/python -m infra.local
 
 test: $(STAMP)
 	$(BIN)/ruff check .

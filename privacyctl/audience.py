@@ -1,40 +1,52 @@
-"""`privacyctl filter`: screen a local audience file through the audience filter.
+"""`privacyctl filter`: screen a local audience file through the audience filter, with the API's
+address and a token only (no AWS credentials, no endpoint).
 
-The file goes to the audiences bucket under requests/ (not incoming/, which would screen it a
-second time), is screened by POST /audiences/filter, comes back, and both copies in S3 are then
-deleted: the personal data in an audience file should not outlive the job that needed it."""
+The API issues a presigned upload under requests/<uploadId>/ of the audiences bucket (not
+incoming/, which would screen it a second time); the file goes there, POST /audiences/filter
+screens it into clean/requests/<uploadId>/, the clean file and its report come back through
+presigned downloads, and DELETE /audiences/uploads/{uploadId} then removes every copy: the
+personal data in an audience file should not outlive the job that needed it. When that removal
+cannot happen (the API is gone, Ctrl-C while the job runs), privacyctl says where the files are
+and how to remove them (`privacyctl filter-cleanup UPLOAD_ID`)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
+import sys
+import tempfile
 import time
-import uuid
+import urllib.error
+import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-import boto3
-
-from privacyctl.client import ApiClient
-from privacyctl.progress import progress_for
+from privacyctl.client import ApiClient, ApiError, segment
+from privacyctl.options import UsageError
+from privacyctl.output import Interrupted, emit
+from privacyctl.progress import ProgressBar, progress_for
 
 TERMINAL = {"SUCCEEDED", "FAILED"}
+CHUNK = 1024 * 1024
 
 
 def add_parser(commands: Any) -> None:
     sub = commands.add_parser("filter", help="screen a local audience file (CSV or JSON Lines)")
     sub.add_argument("audience", type=Path)
-    sub.add_argument("-o", "--output", type=Path, required=True, help="where the clean file goes")
+    sub.add_argument(
+        "-o", "--out", dest="out_file", type=Path, required=True, help="where the clean file goes"
+    )
     sub.add_argument("--email-column")
     sub.add_argument("--phone-column")
     sub.add_argument("--customer-id-column")
     sub.add_argument("--topic", help="also drop people who opted out of this topic")
     sub.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file name")
-    sub.add_argument(
-        "--bucket",
-        default=os.environ.get("PRIVACYCTL_AUDIENCES_BUCKET", "privacy-local-audiences"),
-        help="the audiences bucket (PRIVACYCTL_AUDIENCES_BUCKET)",
+    cleanup = commands.add_parser(
+        "filter-cleanup", help="remove what an interrupted `privacyctl filter` left in the bucket"
     )
+    cleanup.add_argument("upload_id")
 
 
 def _columns(args: argparse.Namespace) -> dict[str, str]:
@@ -46,21 +58,102 @@ def _columns(args: argparse.Namespace) -> dict[str, str]:
     return {kind: column for kind, column in named.items() if column}
 
 
-def run_filter(args: argparse.Namespace, client: ApiClient, s3: Any = None) -> int:
+class _Reading:
+    """The file as urllib sends it: large reads (urllib asks for 8 KiB), with progress."""
+
+    def __init__(self, file: BinaryIO, bar: ProgressBar | None) -> None:
+        self._file, self._bar = file, bar
+
+    def read(self, _size: int = -1) -> bytes:
+        chunk = self._file.read(CHUNK)
+        if self._bar and chunk:
+            self._bar(len(chunk))
+        return chunk
+
+
+def _s3_error(url_label: str, exc: urllib.error.HTTPError) -> ApiError:
+    # S3 answers XML; its <Code> says enough, its <Message> may echo the key.
+    code = re.search(rb"<Code>([^<]+)</Code>", exc.read() or b"")
+    return ApiError(exc.code, code.group(1).decode() if code else "S3_ERROR", f"{url_label} failed")
+
+
+def _put(url: str, path: Path) -> None:
+    size = path.stat().st_size
+    with path.open("rb") as file:
+        request = urllib.request.Request(
+            url,
+            data=_Reading(file, progress_for("upload", size)),  # type: ignore[arg-type]
+            method="PUT",
+            headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=300) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            raise _s3_error("the upload", exc) from None
+        except urllib.error.URLError as exc:
+            raise ApiError(
+                0, "UNREACHABLE", f"cannot reach the upload link: {exc.reason}"
+            ) from None
+
+
+def _get(url: str, target: Path, label: str) -> None:
+    """Into a temporary file beside the target, renamed when complete: a half-written clean
+    file is never left under the name the user asked for."""
+    try:
+        with urllib.request.urlopen(url, timeout=300) as response:
+            total = int(response.headers.get("Content-Length") or 0)
+            bar = progress_for(label, total)
+            fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    while chunk := response.read(CHUNK):
+                        out.write(chunk)
+                        if bar:
+                            bar(len(chunk))
+                os.replace(partial, target)
+            except BaseException:
+                Path(partial).unlink(missing_ok=True)
+                raise
+    except urllib.error.HTTPError as exc:
+        raise _s3_error(f"the {label}", exc) from None
+    except urllib.error.URLError as exc:
+        raise ApiError(0, "UNREACHABLE", f"cannot reach the {label} link: {exc.reason}") from None
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    if not args.audience.is_file():
+        raise FileNotFoundError(2, "no such file", str(args.audience))
+    folder = args.out_file.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(2, "no such directory for the clean file", str(folder))
+    if args.out_file.resolve() == args.audience.resolve():
+        raise FileExistsError(17, "the clean file would overwrite the audience file", str(folder))
+
+
+def run_cleanup(args: argparse.Namespace, client: ApiClient) -> int:
+    removed = client.call("DELETE", f"/audiences/uploads/{segment(args.upload_id)}")
+    emit(args, removed, f"removed {len(removed['removed'])} objects of upload {args.upload_id}")
+    return 0
+
+
+def run_filter(args: argparse.Namespace, client: ApiClient) -> int:
+    if args.command == "filter-cleanup":
+        return run_cleanup(args, client)
     columns = _columns(args)
     if not columns:
-        print("error: name at least one of --email-column, --phone-column, --customer-id-column")
-        return 2
-    s3 = s3 or boto3.client("s3")
-    name = args.audience.name
-    key = f"requests/{uuid.uuid4()}/{name}"
-    source, destination = f"s3://{args.bucket}/{key}", f"s3://{args.bucket}/clean/{key}"
-    size = args.audience.stat().st_size
-    s3.upload_file(str(args.audience), args.bucket, key, Callback=progress_for("upload", size))
+        raise UsageError(
+            "filter: name at least one of --email-column, --phone-column, --customer-id-column"
+        )
+    _check_paths(args)
+    upload = client.call("POST", "/audiences/uploads", {"fileName": args.audience.name})
+    upload_id = upload["uploadId"]
+    job: dict[str, Any] | None = None
     try:
+        _put(upload["uploadUrl"], args.audience)
         body: dict[str, Any] = {
-            "source": source,
-            "destination": destination,
+            "source": upload["source"],
+            "destination": upload["destination"],
             "identifierColumns": columns,
         }
         if args.topic:
@@ -70,28 +163,59 @@ def run_filter(args: argparse.Namespace, client: ApiClient, s3: Any = None) -> i
         job = _wait(client, client.call("POST", "/audiences/filter", body)["jobId"])
         if job["status"] != "SUCCEEDED":
             error = job.get("error", {})
-            print(f"error: {error.get('message', 'the screening job failed')}")
-            return 1
-        clean_key = f"clean/{key}"
-        clean_size = s3.head_object(Bucket=args.bucket, Key=clean_key)["ContentLength"]
-        s3.download_file(
-            args.bucket, clean_key, str(args.output), Callback=progress_for("download", clean_size)
-        )
-        s3.delete_object(Bucket=args.bucket, Key=clean_key)
-    finally:
-        s3.delete_object(Bucket=args.bucket, Key=key)
+            raise ApiError(422, error.get("code", "FAILED"), error.get("message", "job failed"))
+        links = client.call("GET", f"/audiences/filter/{segment(job['jobId'])}/download")
+        _get(links["downloadUrl"], args.out_file, "download")
+        report_path = args.out_file.with_name(args.out_file.name + ".report.json")
+        _get(links["reportUrl"], report_path, "report")
+    except KeyboardInterrupt:
+        running = job is None or job["status"] not in TERMINAL
+        if not _remove(client, upload):
+            raise Interrupted(_where(upload)) from None
+        if running:
+            raise Interrupted(
+                f"the upload was removed, but a screening job may still write its clean copy "
+                f"under clean/requests/{upload_id}/: once it ends, run "
+                f"`privacyctl filter-cleanup {upload_id}`"
+            ) from None
+        raise Interrupted(f"stopped; upload {upload_id} and its copies were removed") from None
+    except BaseException:
+        if not _remove(client, upload):
+            print(f"note: {_where(upload)}", file=sys.stderr)
+        raise
+    if not _remove(client, upload):
+        print(f"note: {_where(upload)}", file=sys.stderr)
+    report = json.loads(report_path.read_text())
     dropped = ", ".join(f"{k} {v}" for k, v in job["dropped"].items()) or "none"
-    print(
+    text = (
         f"job {job['jobId']}: {job['rowsIn']} rows in, {job['rowsOut']} out; dropped: {dropped}; "
-        f"malformed: {job['malformed']['rows']} (report: {job['report']})"
+        f"malformed: {job['malformed']['rows']} (report: {report_path})"
     )
+    emit(args, {**report, "jobId": job["jobId"], "output": str(args.out_file)}, text)
     return 0
+
+
+def _remove(client: ApiClient, upload: dict[str, Any]) -> bool:
+    """Removes the upload and its screened copies; answers whether that worked."""
+    try:
+        client.call("DELETE", f"/audiences/uploads/{segment(upload['uploadId'])}")
+    except (ApiError, KeyboardInterrupt):
+        return False
+    return True
+
+
+def _where(upload: dict[str, Any]) -> str:
+    return (
+        f"the uploaded file is still at {upload['source']} (its clean copy under "
+        f"{upload['destination'].rsplit('/', 1)[0]}/): remove both with "
+        f"`privacyctl filter-cleanup {upload['uploadId']}`"
+    )
 
 
 def _wait(client: ApiClient, job_id: str, timeout: float = 3600.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
-        job = client.call("GET", f"/audiences/filter/{job_id}")
+        job = client.call("GET", f"/audiences/filter/{segment(job_id)}")
         if job["status"] in TERMINAL or time.monotonic() > deadline:
             return job
         time.sleep(0.5)

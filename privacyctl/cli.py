@@ -1,12 +1,13 @@
 """privacyctl: the command-line client of the privacy API.
 
-Defaults point at the local stack (`make run`); --api/--token or PRIVACYCTL_API/PRIVACYCTL_TOKEN
-point it elsewhere."""
+It needs only the API's address and a token, never AWS credentials. Without --api or
+PRIVACYCTL_API it talks to the local stack `make run` started (its address is in
+.local-stack.json); without --token or PRIVACYCTL_TOKEN it sends the local stack's development
+token dev:<OS user>:agent. --api, --token and --output go before or after the command."""
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import sys
@@ -17,6 +18,13 @@ from typing import Any
 
 from privacyctl import audience, consent, repermission, report, retry
 from privacyctl.client import ApiClient, ApiError
+from privacyctl.options import (
+    Parser,
+    UsageError,
+    connection,
+    default_token,
+)
+from privacyctl.output import Interrupted, emit, say
 
 TERMINAL = {"COMPLETED", "REJECTED", "CANCELLED", "EXPIRED", "FAILED"}
 ACTIONS = {
@@ -25,6 +33,8 @@ ACTIONS = {
     "forget": ("FORGET", "Forget"),
     "export": ("EXPORT", "Export"),
 }
+# What the request detail may name as the contacts a cascading forget will also erase.
+CASCADE_FIELDS = ("cascadeTo", "relatedContacts", "cascadeContacts")
 
 Ask = Callable[[str], bool]
 
@@ -36,21 +46,14 @@ def ask_tty(question: str) -> bool:
         return False
 
 
-def _default_api() -> str:
-    return os.environ.get(
-        "PRIVACYCTL_API", f"http://127.0.0.1:{os.environ.get('LOCAL_API_PORT', '8000')}"
-    )
-
-
-def _default_token() -> str:
-    return os.environ.get("PRIVACYCTL_TOKEN", f"dev:{getpass.getuser()}:agent")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="privacyctl", description=__doc__)
-    parser.add_argument("--api", default=_default_api(), help="API base URL (PRIVACYCTL_API)")
-    parser.add_argument("--token", default=_default_token(), help="bearer token (PRIVACYCTL_TOKEN)")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(
+        prog="privacyctl",
+        description=__doc__,
+        epilog=f"Your default token here: {default_token()}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_, label) in ACTIONS.items():
         sub = commands.add_parser(name, help=f"{label} for a customer")
         sub.add_argument("customer_id")
@@ -60,7 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="attest that you verified the customer's identity (otherwise asked)",
         )
-        sub.add_argument("--yes", action="store_true", help="confirm without asking")
+        decision = sub.add_mutually_exclusive_group()
+        decision.add_argument("--yes", action="store_true", help="confirm without asking")
+        decision.add_argument(
+            "--no-confirm",
+            action="store_true",
+            help="submit only: leave the request awaiting confirmation (privacyctl confirm ID)",
+        )
         sub.add_argument("--idempotency-key", help="send as Idempotency-Key")
         sub.add_argument("--no-wait", action="store_true", help="do not wait for the outcome")
         if name == "forget":
@@ -73,16 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("customer", help="show a customer's privacy status").add_argument(
         "customer_id"
     )
+    commands.add_parser("where", help="print the API address in use (--output json: and why)")
     audit = commands.add_parser("audit", help="the audit trail (compliance group)")
-    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
     audit_commands.add_parser("verify", help="check the whole trail's hash chain and digests")
-    report = audit_commands.add_parser("report", help="export the trail as CSV with a summary")
-    report.add_argument("--from", dest="start", help="ISO date or date-time (inclusive)")
-    report.add_argument("--to", dest="end", help="ISO date or date-time (inclusive)")
-    report.add_argument("--customer", help="a customer id (matched by its keyed hash)")
-    report.add_argument("--type", help="an event type or a request type")
-    report.add_argument("--actor")
-    report.add_argument("-o", "--output", required=True, type=Path, help="the CSV file to write")
+    report_parser = audit_commands.add_parser("report", help="export the trail as CSV")
+    report_parser.add_argument("--from", dest="start", help="ISO date or date-time (inclusive)")
+    report_parser.add_argument("--to", dest="end", help="ISO date or date-time (inclusive)")
+    report_parser.add_argument("--customer", help="a customer id (matched by its keyed hash)")
+    report_parser.add_argument("--type", help="an event type or a request type")
+    report_parser.add_argument("--actor")
+    report_parser.add_argument(
+        "-o", "--out", dest="out_file", required=True, type=Path, help="the CSV file to write"
+    )
     audience.add_parser(commands)
     consent.add_parser(commands)
     repermission.add_parser(commands)
@@ -93,8 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
 def run_audit(args: argparse.Namespace, client: ApiClient) -> int:
     verified = client.audit_verify()
     if args.audit_command == "verify":
-        print(json.dumps(verified, indent=2))
+        emit(args, verified, json.dumps(verified, indent=2))
         return 0 if verified["intact"] else 1
+    report.check_writable(args.out_file)
     params = {
         "from": args.start,
         "to": args.end,
@@ -104,15 +117,25 @@ def run_audit(args: argparse.Namespace, client: ApiClient) -> int:
         "limit": "1000",
     }
     entries = list(client.audit_entries(params))
-    rows = report.write_csv(entries, args.output)
+    rows = report.write_csv(entries, args.out_file)
     summary = report.summarise(entries, now=verified["verifiedAt"])
-    summary_path = args.output.with_suffix(".summary.csv")
+    summary_path = args.out_file.with_suffix(".summary.csv")
     report.write_summary(summary, summary_path)
     trail = "intact" if verified["intact"] else f"BROKEN: {verified['firstBreak']['message']}"
-    print(f"{rows} entries -> {args.output}; summary -> {summary_path}")
-    print(f"trail verified: {trail} ({verified['checked']} entries checked)")
-    for section, measure, value in summary.rows():
-        print(f"  {section:<22} {measure:<40} {value}")
+    lines = [
+        f"{rows} entries -> {args.out_file}; summary -> {summary_path}",
+        f"trail verified: {trail} ({verified['checked']} entries checked)",
+        *(f"  {section:<22} {measure:<40} {value}" for section, measure, value in summary.rows()),
+    ]
+    result = {
+        "entries": rows,
+        "report": str(args.out_file),
+        "summary": str(summary_path),
+        "intact": verified["intact"],
+        "checked": verified["checked"],
+        "summaryRows": [list(row) for row in summary.rows()],
+    }
+    emit(args, result, "\n".join(lines))
     return 0 if verified["intact"] else 1
 
 
@@ -123,6 +146,17 @@ def wait_for_outcome(client: ApiClient, request_id: str, timeout: float = 60.0) 
         if request["status"] in TERMINAL or time.monotonic() > deadline:
             return request
         time.sleep(0.2)
+
+
+def _cascade_preview(args: argparse.Namespace, client: ApiClient, request_id: str) -> None:
+    """Whom a cascading forget will also erase, as the API names them, before the question."""
+    detail = client.request(request_id)
+    for field in CASCADE_FIELDS:
+        related = detail.get(field)
+        if related:
+            ids = [r if isinstance(r, str) else str(r.get("customerId", r)) for r in related]
+            say(args, f"  will also forget related contacts: {', '.join(ids)}")
+            return
 
 
 def run_action(args: argparse.Namespace, client: ApiClient, ask: Ask) -> int:
@@ -140,56 +174,119 @@ def run_action(args: argparse.Namespace, client: ApiClient, ask: Ask) -> int:
         body["cascade"] = True
     submitted = client.submit(args.customer_id, body, args.idempotency_key)
     request_id = submitted["requestId"]
-    print(f"request {request_id}: {submitted['status']}")
-    if not (args.yes or ask(f"Yes, {label}?")):
-        print(f"Left awaiting confirmation: privacyctl confirm {request_id} (or cancel)")
-        return 0
+    awaiting = (
+        f"request {request_id} is left AWAITING_CONFIRMATION: finish it with "
+        f"`privacyctl confirm {request_id}` (or `privacyctl cancel {request_id}`)"
+    )
+    try:
+        say(args, f"request {request_id}: {submitted['status']}")
+        if getattr(args, "cascade", False):
+            _cascade_preview(args, client, request_id)
+        if args.no_confirm or not (args.yes or ask(f"Yes, {label}?")):
+            say(args, f"Left awaiting confirmation: privacyctl confirm {request_id} (or cancel)")
+            emit(args, submitted, "")
+            return 0
+    except KeyboardInterrupt:
+        raise Interrupted(awaiting) from None
     client.confirm(request_id)
     if args.no_wait:
-        print(f"request {request_id}: CONFIRMED")
+        say(args, f"request {request_id}: CONFIRMED")
+        emit(args, client.request(request_id), "")
         return 0
-    outcome = wait_for_outcome(client, request_id)
-    print(f"request {request_id}: {outcome['status']} ({outcome['statusText']})")
+    try:
+        outcome = wait_for_outcome(client, request_id)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"request {request_id} is confirmed and runs on without privacyctl: "
+            f"follow it with `privacyctl request {request_id}`"
+        ) from None
+    lines = [f"request {request_id}: {outcome['status']} ({outcome['statusText']})"]
     if outcome.get("rejectionReason"):
-        print(f"  reason: {outcome['rejectionReason']}")
+        lines.append(f"  reason: {outcome['rejectionReason']}")
     link = outcome.get("result", {}).get("downloadUrl")
     if link:
-        print(f"  download (until {outcome['result']['expiresAt']}): {link}")
+        lines.append(f"  download (until {outcome['result']['expiresAt']}): {link}")
+    emit(args, outcome, "\n".join(lines))
     return 0 if outcome["status"] == "COMPLETED" else 1
 
 
-def main(argv: Sequence[str] | None = None, ask: Ask = ask_tty) -> int:
-    args = build_parser().parse_args(argv)
-    client = ApiClient(args.api, args.token)
+def _run(args: argparse.Namespace, ask: Ask) -> int:
+    target = connection(args)
+    if args.command == "where":
+        # The bare address, for API=$(privacyctl where); --output json says where it came from.
+        emit(args, {"api": target.api, "from": target.origin}, target.api)
+        return 0
+    client = ApiClient(target.api, target.token)
     try:
-        if args.command in ACTIONS:
-            return run_action(args, client, ask)
-        if args.command == "audit":
-            return run_audit(args, client)
-        if args.command == "filter":
-            return audience.run_filter(args, client)
-        if args.command in ("consent", "consent-confirm"):
-            result = consent.run_consent(args, client)
-        elif args.command == "repermission":
-            result = repermission.run_repermission(args, client)
-        elif args.command == "retry":
-            result = retry.run_retry(args, client)
-        elif args.command == "confirm":
-            result = client.confirm(args.request_id)
-        elif args.command == "cancel":
-            result = client.cancel(args.request_id)
-        elif args.command == "request":
-            result = client.request(args.request_id)
-        else:
-            result = {
-                **client.privacy(args.customer_id),
-                "permissions": client.permissions(args.customer_id)["permissions"],
-            }
+        return _dispatch(args, client, ask)
     except ApiError as exc:
-        print(f"error: {exc.message} ({exc.code}, HTTP {exc.status})", file=sys.stderr)
-        return 1
-    print(json.dumps(result, indent=2))
+        if exc.code == "UNREACHABLE":
+            message = f"{exc.message} (address from {target.origin})"
+            raise ApiError(exc.status, exc.code, message) from None
+        raise
+
+
+def _dispatch(args: argparse.Namespace, client: ApiClient, ask: Ask) -> int:
+    if args.command in ACTIONS:
+        return run_action(args, client, ask)
+    if args.command == "audit":
+        return run_audit(args, client)
+    if args.command in ("filter", "filter-cleanup"):
+        return audience.run_filter(args, client)
+    if args.command in ("consent", "consent-confirm"):
+        result = consent.run_consent(args, client)
+    elif args.command == "repermission":
+        result = repermission.run_repermission(args, client)
+    elif args.command == "retry":
+        result = retry.run_retry(args, client)
+    elif args.command == "confirm":
+        result = client.confirm(args.request_id)
+    elif args.command == "cancel":
+        result = client.cancel(args.request_id)
+    elif args.command == "request":
+        result = client.request(args.request_id)
+    else:
+        result = {
+            **client.privacy(args.customer_id),
+            "permissions": client.permissions(args.customer_id)["permissions"],
+        }
+    emit(args, result)
     return 0
+
+
+def main(argv: Sequence[str] | None = None, ask: Ask = ask_tty) -> int:
+    """Every failure is one line on stderr and a non-zero exit, never a traceback."""
+    try:
+        args = build_parser().parse_args(argv)
+        code = _run(args, ask)
+        # Inside the try: a reader that has gone (`| head`) is noticed here, not at exit.
+        sys.stdout.flush()
+        return code
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ApiError as exc:
+        hint = "; give a token with --token or PRIVACYCTL_TOKEN" if exc.status == 401 else ""
+        print(f"error: {exc.message} ({exc.code}, HTTP {exc.status}){hint}", file=sys.stderr)
+        return 1
+    except Interrupted as exc:
+        print(f"\ninterrupted: {exc}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was left half-done", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `privacyctl ... | head`: the reader has gone; say nothing more, and keep Python from
+        # complaining about stdout when it flushes at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
+    except Exception as exc:  # the one-line promise holds for what we did not foresee, too
+        print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

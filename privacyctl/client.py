@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+
+def segment(value: str) -> str:
+    """One path segment, percent-encoded: an id or topic with a space or a slash stays one."""
+    return urllib.parse.quote(value, safe="")
 
 
 class ApiError(Exception):
@@ -50,27 +56,32 @@ class ApiClient:
             raise ApiError(
                 0, "UNREACHABLE", f"cannot reach {self.base_url}: {exc.reason}"
             ) from None
+        except (TimeoutError, ConnectionError, http.client.HTTPException, ValueError) as exc:
+            # A dropped connection, a timeout, an API address that is not a URL.
+            reason = str(exc) or type(exc).__name__
+            raise ApiError(0, "UNREACHABLE", f"cannot reach {self.base_url}: {reason}") from None
 
     def submit(
         self, customer_id: str, body: dict[str, Any], idempotency_key: str | None = None
     ) -> dict[str, Any]:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        return self.call("POST", f"/customers/{customer_id}/privacy-requests", body, headers)
+        path = f"/customers/{segment(customer_id)}/privacy-requests"
+        return self.call("POST", path, body, headers)
 
     def request(self, request_id: str) -> dict[str, Any]:
-        return self.call("GET", f"/privacy-requests/{request_id}")
+        return self.call("GET", f"/privacy-requests/{segment(request_id)}")
 
     def confirm(self, request_id: str) -> dict[str, Any]:
-        return self.call("POST", f"/privacy-requests/{request_id}/confirm", {})
+        return self.call("POST", f"/privacy-requests/{segment(request_id)}/confirm", {})
 
     def cancel(self, request_id: str) -> dict[str, Any]:
-        return self.call("POST", f"/privacy-requests/{request_id}/cancel", {})
+        return self.call("POST", f"/privacy-requests/{segment(request_id)}/cancel", {})
 
     def privacy(self, customer_id: str) -> dict[str, Any]:
-        return self.call("GET", f"/customers/{customer_id}/privacy")
+        return self.call("GET", f"/customers/{segment(customer_id)}/privacy")
 
     def permissions(self, customer_id: str) -> dict[str, Any]:
-        return self.call("GET", f"/customers/{customer_id}/processing-permissions")
+        return self.call("GET", f"/customers/{segment(customer_id)}/processing-permissions")
 
     def audit(self, params: Mapping[str, str]) -> dict[str, Any]:
         query = urllib.parse.urlencode({k: v for k, v in params.items() if v})

@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from functions.consents.rules import CHANNELS, SOURCES
-from privacyctl.client import ApiClient
+from privacyctl.client import ApiClient, segment
 
 
 def add_parser(commands: Any) -> None:
@@ -31,4 +31,5 @@ def run_consent(args: argparse.Namespace, client: ApiClient) -> dict[str, Any]:
     body: dict[str, Any] = {"channel": args.channel, "granted": args.granted, "source": args.source}
     if args.brand:
         body["brand"] = args.brand
-    return client.call("PUT", f"/customers/{args.customer_id}/consents/{args.topic}", body)
+    path = f"/customers/{segment(args.customer_id)}/consents/{segment(args.topic)}"
+    return client.call("PUT", path, body)

@@ -8,7 +8,7 @@ import argparse
 from typing import Any
 
 from functions.consents.rules import CHANNELS
-from privacyctl.client import ApiClient
+from privacyctl.client import ApiClient, segment
 
 CAMPAIGNS = "/repermission-campaigns"
 
@@ -39,9 +39,9 @@ def add_parser(commands: Any) -> None:
 
 def run_repermission(args: argparse.Namespace, client: ApiClient) -> dict[str, Any]:
     if args.repermission_command == "status":
-        return client.call("GET", f"{CAMPAIGNS}/{args.campaign_id}")
+        return client.call("GET", f"{CAMPAIGNS}/{segment(args.campaign_id)}")
     if args.repermission_command == "resume":
-        return client.call("POST", f"{CAMPAIGNS}/{args.campaign_id}/resume", {})
+        return client.call("POST", f"{CAMPAIGNS}/{segment(args.campaign_id)}/resume", {})
     body = {
         "topic": args.topic,
         "channel": args.channel,

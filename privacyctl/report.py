@@ -3,7 +3,9 @@
 The summary is worked out from the entries alone, so it says exactly what the exported trail
 shows: per request its type, its outcome (the last event that ends a request), the time from
 submission to completion, and whether it is open past its legal deadline (dueAt, recorded on the
-SUBMITTED entry)."""
+SUBMITTED entry). Only privacy requests count as requests: consent changes and re-permission
+campaigns share the trail (their entries carry their own record type) and are counted, by event,
+in sections of their own."""
 
 from __future__ import annotations
 
@@ -33,6 +35,17 @@ COLUMNS = [
     "entryHash",
 ]
 ENDINGS = {"COMPLETED", "REJECTED", "CANCELLED", "EXPIRED", "FAILED"}
+# The privacy requests' types (functions.shared.domain.RequestType); other record types on the
+# trail, and the section they are counted in.
+REQUEST_TYPES = {"CEASE_MARKETING", "RESUME_MARKETING", "FORGET", "EXPORT"}
+OTHER_RECORDS = {"CONSENT": "consent changes", "REPERMISSION_CAMPAIGN": "campaigns"}
+
+
+def check_writable(path: Path) -> None:
+    """Before anything is fetched: a report that cannot be written should fail first."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileNotFoundError(2, "no such directory", str(folder))
 
 
 def write_csv(entries: Iterable[dict[str, Any]], path: Path) -> int:
@@ -65,11 +78,15 @@ class Summary:
     worst_hours_to_complete: float | None = None
     completed_measured: int = 0
     open_past_deadline: list[str] = field(default_factory=list)
+    # Consent changes and campaigns: section -> event type -> entries.
+    other_records: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def rows(self) -> list[tuple[str, str, str]]:
         rows = [("trail", "entries", str(self.entries)), ("trail", "requests", str(self.requests))]
         for kind, outcomes in sorted(self.by_type_and_outcome.items()):
             rows += [(f"requests {kind}", o, str(n)) for o, n in sorted(outcomes.items())]
+        for section, events in sorted(self.other_records.items()):
+            rows += [(section, event, str(n)) for event, n in sorted(events.items())]
         for name, value in (
             ("median hours submission to completion", self.median_hours_to_complete),
             ("worst hours submission to completion", self.worst_hours_to_complete),
@@ -88,8 +105,14 @@ def _at(value: str) -> datetime:
 def summarise(entries: Iterable[dict[str, Any]], now: str) -> Summary:
     requests: dict[str, _Request] = {}
     summary = Summary()
+    others: dict[str, Counter[str]] = {}
     for entry in entries:
         summary.entries += 1
+        record_type = entry.get("requestType") or ""
+        if record_type not in REQUEST_TYPES:
+            section = OTHER_RECORDS.get(record_type, f"other records {record_type}".strip())
+            others.setdefault(section, Counter())[entry["eventType"]] += 1
+            continue
         request = requests.setdefault(entry["requestId"], _Request())
         request.type = entry.get("requestType") or request.type
         event = entry["eventType"]
@@ -110,6 +133,7 @@ def summarise(entries: Iterable[dict[str, Any]], now: str) -> Summary:
         if request.outcome == "OPEN" and request.due_at and _at(request.due_at) < _at(now):
             summary.open_past_deadline.append(request_id)
     summary.by_type_and_outcome = {k: dict(v) for k, v in counts.items()}
+    summary.other_records = {k: dict(v) for k, v in others.items()}
     if hours:
         summary.median_hours_to_complete = statistics.median(hours)
         summary.worst_hours_to_complete = max(hours)

@@ -5,11 +5,13 @@ Job records and reports hold counts only; their keys hold job ids, never a perso
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from functions.audience_filter.jobs import JOBS, S3Location
@@ -168,6 +170,77 @@ class AudienceFiles:
 
     def save_job(self, record: dict[str, Any]) -> None:
         self.put_json(self._job_location(str(record["jobId"])), record)
+
+    # Uploads through the API (POST /audiences/uploads, functions/audience_filter/uploads.py):
+    # presigned links to exactly one key each, the upload records beside the job records, and
+    # removing what an upload left.
+
+    def _signer(self) -> Any:
+        """A client that signs links the way S3 requires for KMS-encrypted objects (SigV4; boto3's
+        default for presigned URLs is still SigV2), at the bucket's regional endpoint (the global
+        one may redirect, and a redirected PUT loses its body). The local stack's moto is
+        AWS_ENDPOINT_URL, botocore's own variable: path-style there."""
+        signer = getattr(self, "_signing_client", None)
+        if signer is None:
+            region = self._client.meta.region_name
+            local = os.environ.get("AWS_ENDPOINT_URL")
+            signer = boto3.client(
+                "s3",
+                region_name=region,
+                endpoint_url=local or f"https://s3.{region}.amazonaws.com",
+                config=Config(
+                    signature_version="s3v4",
+                    s3={"addressing_style": "path" if local else "virtual"},
+                ),
+            )
+            self._signing_client = signer
+        return signer
+
+    def presign_put(self, location: S3Location, seconds: int) -> str:
+        return str(
+            self._signer().generate_presigned_url(
+                "put_object",
+                Params={"Bucket": location.bucket, "Key": location.key},
+                ExpiresIn=seconds,
+                HttpMethod="PUT",
+            )
+        )
+
+    def presign_get(self, location: S3Location, seconds: int) -> str:
+        return str(
+            self._signer().generate_presigned_url(
+                "get_object",
+                Params={"Bucket": location.bucket, "Key": location.key},
+                ExpiresIn=seconds,
+            )
+        )
+
+    def remove_under(self, prefix: str) -> list[str]:
+        """Removes every version of every object under `prefix` (the bucket is versioned: a plain
+        DeleteObject would only hide the file behind a delete marker); answers the keys."""
+        paginator = self._client.get_paginator("list_object_versions")
+        removed: list[str] = []
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for version in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                self._client.delete_object(
+                    Bucket=self.bucket, Key=version["Key"], VersionId=version["VersionId"]
+                )
+                if version["Key"] not in removed:
+                    removed.append(version["Key"])
+        return removed
+
+    def _upload_location(self, upload_id: str) -> S3Location:
+        return S3Location(self.bucket, f"{JOBS}uploads/{upload_id}.json")
+
+    def save_upload(self, record: dict[str, Any]) -> None:
+        self.put_json(self._upload_location(str(record["uploadId"])), record)
+
+    def upload_record(self, upload_id: str) -> dict[str, Any] | None:
+        try:
+            raw = self.get_bytes(self._upload_location(upload_id))
+        except NotFoundError:
+            return None
+        return dict(json.loads(raw))
 
 
 @domain_errors

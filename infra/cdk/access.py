@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from functions.audience_filter.jobs import CLEAN, JOBS, SOURCE_PREFIXES, WORK
+from functions.audience_filter.uploads import UPLOADS
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,20 @@ ACCESS: dict[str, Access] = {
             # jobs/; GET /audiences/filter/{jobId} reads it. The screening itself is not its job.
             *(BucketAccess("audiences", p, ("GetObject",)) for p in (*SOURCE_PREFIXES, JOBS)),
             BucketAccess("audiences", JOBS, ("PutObject",)),
+            # privacyctl filter through the API alone (functions/audience_filter/uploads.py): a
+            # presigned PUT of requests/<uploadId>/... (signed with this role, so PutObject
+            # there), presigned GETs of its clean copy and report, and removing every version of
+            # exactly those once the client is done (their own upload; no other prefix).
+            BucketAccess(
+                "audiences",
+                UPLOADS,
+                ("PutObject", "ListBucketVersions", "DeleteObject", "DeleteObjectVersion"),
+            ),
+            BucketAccess(
+                "audiences",
+                CLEAN + UPLOADS,
+                ("GetObject", "ListBucketVersions", "DeleteObject", "DeleteObjectVersion"),
+            ),
         ),
         invokes=("AudienceFilter",),
         start_execution=True,

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from infra.local import request_log
 
 DEV_TOKEN_PREFIX = "Bearer dev:"
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
@@ -38,9 +41,11 @@ def proxy_event(
     url = urlsplit(target)
     query = parse_qs(url.query, keep_blank_values=True)
     request_id = str(uuid.uuid4())
+    # API Gateway hands the function the decoded path (`C 1001`, not `C%201001`).
+    path = unquote(url.path)
     return {
-        "resource": url.path,
-        "path": url.path,
+        "resource": path,
+        "path": path,
         "httpMethod": method,
         "headers": headers,
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
@@ -52,8 +57,8 @@ def proxy_event(
             "requestId": request_id,
             "stage": "local",
             "httpMethod": method,
-            "path": url.path,
-            "resourcePath": url.path,
+            "path": path,
+            "resourcePath": path,
             "requestTimeEpoch": int(datetime.now(UTC).timestamp() * 1000),
             "identity": {"sourceIp": "127.0.0.1"},
             "authorizer": {"claims": claims},
@@ -89,16 +94,28 @@ def handle(
 
 
 class LocalGateway:
-    def __init__(self, invoke: Invoke, port: int, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        invoke: Invoke,
+        port: int,
+        host: str = "127.0.0.1",
+        log: request_log.RequestLog | None = None,
+    ) -> None:
         gateway = self
 
         class _Handler(BaseHTTPRequestHandler):
             def _serve(self) -> None:
+                started = time.perf_counter()
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode() if length else None
                 status, headers, payload = handle(
                     gateway._invoke, self.command, self.path, dict(self.headers.items()), body
                 )
+                if log is not None:
+                    elapsed = (time.perf_counter() - started) * 1000
+                    path = unquote(urlsplit(self.path).path)
+                    request_id = headers.get("X-Request-Id", "-")
+                    log(request_log.line(self.command, path, status, elapsed, request_id))
                 self.send_response(status)
                 for name, value in headers.items():
                     if name.lower() != "content-length":

@@ -21,6 +21,8 @@ from botocore.config import Config
 from infra.functions import API, FUNCTIONS
 from infra.local import dispatch, isolation
 from infra.local.gateway import LocalGateway
+from infra.local.request_log import RequestLog
+from infra.local.reset import forget_previous_stack
 from infra.state_machine import (
     AUDIENCE_SPLIT_FILE,
     CAMPAIGN_DEFINITION_FILE,
@@ -53,6 +55,9 @@ class LocalStack:
     state_machine_arn: str = ""
     campaign_state_machine_arn: str = ""
     function_arns: dict[str, str] = field(default_factory=dict)
+    # `make run`: one line per setup step, and one per API request (infra/local/request_log.py).
+    steps: RequestLog | None = None
+    request_log: RequestLog | None = None
     _server: Any = None
     _gateway: LocalGateway | None = None
 
@@ -67,11 +72,18 @@ class LocalStack:
 
     def start(self, seed: bool = True) -> LocalStack:
         _use_fake_credentials()
+        forget_previous_stack()
         from moto.server import ThreadedMotoServer
 
         # One line per emulated AWS call drowns what matters.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # Its warning that ToleratedFailureCount is ignored, once per state machine: README,
+        # "The split path", says so and why Combine checks every part itself.
+        logging.getLogger("moto.stepfunctions.parser.asl.parse.preprocessor").setLevel(
+            logging.ERROR
+        )
 
+        self._step("starting moto (the emulated AWS) on 127.0.0.1")
         self._server = ThreadedMotoServer(
             ip_address="127.0.0.1", port=self.moto_port, verbose=False
         )
@@ -84,13 +96,21 @@ class LocalStack:
         self._configure_moto()
         dispatch.install()
         isolation.install()
+        self._step("creating the tables, buckets, functions and state machines")
         self.env = self._create_resources()
         os.environ.update(self.env)
-        self._gateway = LocalGateway(self.invoke_api, self.api_port)
+        self._step(f"starting the API gateway on 127.0.0.1:{self.api_port or '(a free port)'}")
+        self._gateway = LocalGateway(self.invoke_api, self.api_port, log=self.request_log)
         self._gateway.start()
         if seed:
-            self.seed(json.loads(DEMO_CUSTOMERS.read_text()))
+            customers = json.loads(DEMO_CUSTOMERS.read_text())
+            self._step(f"seeding the {len(customers)} demo customers")
+            self.seed(customers)
         return self
+
+    def _step(self, text: str) -> None:
+        if self.steps is not None:
+            self.steps(text)
 
     def stop(self) -> None:
         if self._gateway:
@@ -111,10 +131,15 @@ class LocalStack:
         )
 
     def _configure_moto(self) -> None:
-        config = {"stepfunctions": {"execute_state_machine": True}}
+        # moto's backends live in the process, not in the server: a stack started after another
+        # one stopped would find its tables, buckets and state machines. Each stack starts empty.
+        self._moto_api("reset", None)
+        self._moto_api("config", {"stepfunctions": {"execute_state_machine": True}})
+
+    def _moto_api(self, path: str, config: dict[str, Any] | None) -> None:
         request = urllib.request.Request(
-            f"{self.moto_url}/moto-api/config",
-            data=json.dumps(config).encode(),
+            f"{self.moto_url}/moto-api/{path}",
+            data=json.dumps(config or {}).encode(),
             method="POST",
             headers={"Content-Type": "application/json"},
         )

@@ -1,4 +1,17 @@
-"""`make bench`: every benchmark prints its figures next to a baseline measured in the same run."""
+"""`make bench`: every benchmark, one after another in this process, each printing its figures
+next to a baseline measured in the same run. BENCH_QUICK=1 runs them at tiny sizes (what `make
+test` does, so a broken bench fails CI). A bench that fails is reported and the others still
+run; the exit status says whether all of them finished."""
+
+import os
+import sys
+import time
+import traceback
+
+# Before the handlers' modules are imported (their loggers read the level then): their INFO
+# lines and EMF metrics would bury the figures.
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 from tests.bench import (
     audience_filter,
@@ -11,14 +24,41 @@ from tests.bench import (
     forget,
     repermission,
 )
+from tests.bench.sizes import QUICK
+
+BENCHES = (
+    cold_start,
+    end_to_end,
+    forget,
+    export,
+    audit,
+    audience_filter,
+    consent,
+    audience_split,
+    repermission,
+)
+
+
+def main() -> int:
+    failed: list[str] = []
+    timings: list[tuple[str, float]] = []
+    started = time.perf_counter()
+    for bench in BENCHES:
+        name = bench.__name__.rsplit(".", 1)[-1]
+        print(f"\n== {name}{' (quick)' if QUICK else ''}", flush=True)
+        start = time.perf_counter()
+        try:
+            bench.main()
+        except Exception:
+            traceback.print_exc()
+            failed.append(name)
+        timings.append((name, time.perf_counter() - start))
+        sys.stdout.flush()
+    print(f"\n== every bench in {time.perf_counter() - started:.0f} s")
+    for name, seconds in timings:
+        print(f"  {name:<16}{seconds:7.0f} s{'  FAILED' if name in failed else ''}")
+    return 1 if failed else 0
+
 
 if __name__ == "__main__":
-    cold_start.main()
-    end_to_end.main()
-    forget.main()
-    export.main()
-    audit.main()
-    audience_filter.main()
-    consent.main()
-    audience_split.main()
-    repermission.main()
+    sys.exit(main())

@@ -20,9 +20,10 @@ from functions.audience_filter.jobs import Format
 from functions.audience_filter.parts import plan_parts
 from functions.shared.identifiers import IdentifierKind, KeyedHasher
 from tests.bench.audience_filter import KEY, generate, index_for
+from tests.bench.sizes import size
 
-ROWS = int(os.environ.get("BENCH_SPLIT_ROWS", "1000000"))
-PART_BYTES = 8 * 1024 * 1024
+ROWS = size("BENCH_SPLIT_ROWS", 1_000_000, 2_000)
+PART_BYTES = size(None, 8 * 1024 * 1024, 32 * 1024)
 
 
 def _timed(fn) -> tuple[float, object]:  # type: ignore[no-untyped-def]

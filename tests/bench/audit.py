@@ -46,11 +46,12 @@ from functions.shared.models import (
 from functions.shared.suppression import SuppressionRepository
 from functions.shared.unit_of_work import CHAIN_ID, AuditChain, UnitsOfWork
 from infra.local.stack import LocalStack
+from tests.bench.sizes import size
 
-APPENDS_PER_RUN = 400
-VERIFY_ENTRIES = 100_000
-STORED_ENTRIES = 5_000
-MAC_SAMPLE = 2_000
+APPENDS_PER_RUN = size(None, 400, 16)
+VERIFY_ENTRIES = size(None, 100_000, 200)
+STORED_ENTRIES = size(None, 5_000, 50)
+MAC_SAMPLE = size(None, 2_000, 20)
 HASHER = KeyedHasher(b"b" * 32)
 
 

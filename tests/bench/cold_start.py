@@ -7,7 +7,9 @@ import statistics
 import subprocess
 import sys
 
-RUNS = 7
+from tests.bench.sizes import size
+
+RUNS = size(None, 7, 1)
 PROBE = (
     "import time; t = time.perf_counter(); import {module}; print((time.perf_counter() - t) * 1000)"
 )

@@ -12,8 +12,9 @@ import time
 
 from infra.local.stack import DEMO_CUSTOMERS, LocalStack
 from privacyctl.client import ApiClient
+from tests.bench.sizes import size
 
-RUNS = 30
+RUNS = size(None, 30, 2)
 
 
 def _median_ms(call) -> float:

@@ -11,8 +11,9 @@ import uuid
 
 from infra.local.stack import DEMO_CUSTOMERS, LocalStack
 from privacyctl.client import ApiClient
+from tests.bench.sizes import size
 
-RUNS = 20
+RUNS = size(None, 20, 2)
 
 
 def _until(predicate, timeout: float = 60.0) -> None:

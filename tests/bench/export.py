@@ -1,4 +1,5 @@
-"""EXPORT of a member with 100,000 activity items: rows, size, time and peak memory.
+"""EXPORT of a member with many activity items (20,000 in `make bench`, EXPORT_BENCH_ITEMS for
+more): rows, size, time and peak memory.
 
 The local stack runs in a child process, so the memory figures hold the export's own allocations
 and not moto's copy of the table and the file. The end-to-end time (confirm -> COMPLETED through
@@ -27,10 +28,14 @@ from functions.export.service import write_export
 from functions.requests.dependencies import ExportingStores
 from functions.shared.customers import customer_items
 from functions.shared.models import ALL_MODELS, CustomerItem, bind
+from infra.local.reset import forget_previous_stack
 from infra.local.stack import DEMO_CUSTOMERS, REGION, LocalStack
 from privacyctl.client import ApiClient
+from tests.bench.sizes import size
 
-ACTIVITY_ITEMS = int(os.environ.get("EXPORT_BENCH_ITEMS", "100000"))
+# 20,000 keeps `make bench` within its 20 minutes on 2 cores (each full read of the member costs
+# about 3 ms an item on moto); EXPORT_BENCH_ITEMS=100000 measures the 100,000-item member.
+ACTIVITY_ITEMS = size("EXPORT_BENCH_ITEMS", 20_000, 50)
 MEMBER = "BX-large"
 # Here and in the child (which imports this module): moto takes longer than pynamodb's 30 s to
 # answer a page of this partition or to run a transaction on its table (it deep-copies the table),
@@ -139,6 +144,8 @@ def main() -> None:
             AWS_ENDPOINT_URL=started["moto_url"],
         )
         os.environ.update(started["env"])
+        # Benches before this one ran their stacks in this process: their clients are stale.
+        forget_previous_stack()
         model = bind(CustomerItem, started["env"]["CUSTOMERS_TABLE"])
         start = time.perf_counter()
         with model.batch_write() as batch:

@@ -9,8 +9,9 @@ polling (it reads the campaign item from the main thread).
 
 moto copies every table a transaction touches (for its rollback), so each revocation costs time
 proportional to the tables' size: the outcome phase and the baseline grow quadratically on moto,
-unlike on DynamoDB. REPERMISSION_BENCH_CUSTOMERS sizes the enrolment campaign (10,000 by default)
-and REPERMISSION_BENCH_OUTCOME the campaign whose outcome is applied (and its baseline)."""
+unlike on DynamoDB. REPERMISSION_BENCH_CUSTOMERS sizes the enrolment campaign (2,000 in `make
+bench`) and REPERMISSION_BENCH_OUTCOME the campaign whose outcome is applied (and its baseline;
+200): 10,000 and 1,000 took more than `make bench`'s 20 minutes on their own on 2 shared cores."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from functions.shared.models import ALL_MODELS, AuditEntryItem, CustomerItem, bi
 from infra.local.stack import LocalStack
 from privacyctl.client import ApiClient
 from tests.bench.calls import counted_calls
+from tests.bench.sizes import size
 
 # As in tests/bench/export.py: a transaction on moto copies the tables it touches and can outlast
 # pynamodb's 30 s read timeout on large tables; a client retry of a committed transaction would
@@ -39,8 +41,8 @@ pynamodb.settings.default_settings_dict["read_timeout_seconds"] = 1800
 for _model in ALL_MODELS:
     _model.Meta.read_timeout_seconds = 1800  # fixed when the class was made; bound copies inherit
 
-ENROL_CUSTOMERS = int(os.environ.get("REPERMISSION_BENCH_CUSTOMERS", "10000"))
-OUTCOME_CUSTOMERS = int(os.environ.get("REPERMISSION_BENCH_OUTCOME", "1000"))
+ENROL_CUSTOMERS = size("REPERMISSION_BENCH_CUSTOMERS", 2_000, 6)
+OUTCOME_CUSTOMERS = size("REPERMISSION_BENCH_OUTCOME", 200, 4)
 PAGE_SIZE = 200
 
 

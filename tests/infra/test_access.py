@@ -18,6 +18,8 @@ _BUCKET_VARIABLES = {
 _CHANGES = {"UpdateItem", "DeleteItem", "BatchWriteItem"}
 _DELETES = {"DeleteItem", "BatchWriteItem"}
 _CAMPAIGN_BATCH_WRITERS = {"CampaignEnrol", "CampaignProgress"}
+# privacyctl filter's uploads through the API (functions/audience_filter/uploads.py).
+_API_UPLOAD_PREFIXES = {"requests/", "clean/requests/"}
 
 
 def _access(spec: FunctionSpec) -> Access:
@@ -87,6 +89,10 @@ def test_only_forget_deletes_outside_a_state_change(spec: FunctionSpec) -> None:
             # Its own file only: when the member is forgotten while it is written, the export
             # removes what it produced rather than leave it for the 7-day lifecycle rule.
             continue
+        if spec.name == "Api" and bucket.prefix in _API_UPLOAD_PREFIXES:
+            # What a user uploaded through the API (and its screened copy), removed for them
+            # (DELETE /audiences/uploads/{uploadId}).
+            continue
         assert not [a for a in bucket.actions if a.startswith("Delete")], (spec.name, bucket)
 
 
@@ -107,7 +113,14 @@ def test_the_api_never_deletes_customer_data() -> None:
         allowed = {"GetObject", "GetObjectVersion", "ListBucket"}
         if bucket.prefix == "jobs/":
             allowed.add("PutObject")
+        if bucket.bucket == "audiences" and bucket.prefix in _API_UPLOAD_PREFIXES:
+            # The uploads it signs, and removing exactly those (every version) afterwards.
+            allowed |= {"ListBucketVersions", "DeleteObject", "DeleteObjectVersion"}
+            if bucket.prefix == "requests/":
+                allowed.add("PutObject")
         assert set(bucket.actions) <= allowed, bucket
+    prefixes = {b.prefix for b in api.buckets if any(a.startswith("Delete") for a in b.actions)}
+    assert prefixes == _API_UPLOAD_PREFIXES, prefixes
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)

@@ -26,6 +26,10 @@ API_MD_ROUTES = {
     ("GET", "/audit/verify"),
     ("POST", "/audiences/filter"),
     ("GET", "/audiences/filter/{jobId}"),
+    # Audience uploads (docs/API.md): privacyctl filter with an API address and a token only.
+    ("POST", "/audiences/uploads"),
+    ("DELETE", "/audiences/uploads/{uploadId}"),
+    ("GET", "/audiences/filter/{jobId}/download"),
     # Not yet in /work/shared/API.md (read-only here): re-permission campaigns (compliance).
     ("POST", "/repermission-campaigns"),
     ("GET", "/repermission-campaigns/{campaignId}"),

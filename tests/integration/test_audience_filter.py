@@ -254,14 +254,15 @@ def test_privacyctl_filter_screens_a_local_file(
     audience.write_bytes(b"email,n\n" + f"{ceased['email']},1\n{kept['email']},2\n".encode())
     clean = tmp_path / "clean.csv"
     argv = ["--api", stack.api_url, "--token", "dev:alice:agent", "filter", str(audience)]
-    argv += ["-o", str(clean), "--email-column", "email", "--bucket", audiences.bucket(stack)]
+    argv += ["-o", str(clean), "--email-column", "email"]
     assert main(argv) == 0
     out = capsys.readouterr()
     assert clean.read_bytes() == b"email,n\n" + f"{kept['email']},2\n".encode()
     assert "2 rows in, 1 out; dropped: CEASED 1" in out.out
     assert "upload [" in out.err and "100%" in out.err
     _no_identifiers_in(out.out, ceased, kept)
-    leftovers = audiences.s3(stack).list_objects_v2(
-        Bucket=audiences.bucket(stack), Prefix="requests/"
-    )
-    assert leftovers.get("KeyCount", 0) == 0
+    for prefix in ("requests/", "clean/requests/"):
+        leftovers = audiences.s3(stack).list_objects_v2(
+            Bucket=audiences.bucket(stack), Prefix=prefix
+        )
+        assert leftovers.get("KeyCount", 0) == 0, prefix

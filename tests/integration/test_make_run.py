@@ -3,6 +3,7 @@ prints how to call it, serves HTTP, and stops cleanly on Ctrl-C."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -22,9 +23,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_local_stack_process_serves_the_demo_and_stops_on_ctrl_c():
+def test_local_stack_process_serves_the_demo_and_stops_on_ctrl_c(tmp_path):
     port = _free_port()
-    env = {**os.environ, "LOCAL_API_PORT": str(port)}
+    stack_file = tmp_path / "stack.json"
+    env = {**os.environ, "LOCAL_API_PORT": str(port), "LOCAL_STACK_FILE": str(stack_file)}
     for name in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
         env.pop(name, None)
     process = subprocess.Popen(
@@ -41,10 +43,13 @@ def test_local_stack_process_serves_the_demo_and_stops_on_ctrl_c():
         while time.monotonic() < deadline:
             line = process.stdout.readline()
             lines.append(line)
-            if "Ctrl-C stops it" in line or not line:
+            if "One line per API request follows" in line or not line:
                 break
         banner = "".join(lines)
         assert f"http://127.0.0.1:{port}" in banner, banner
+        assert "make run: seeding the 12 demo customers" in banner
+        assert "in memory only" in banner
+        assert json.loads(stack_file.read_text())["api"] == f"http://127.0.0.1:{port}"
 
         api = ApiClient(f"http://127.0.0.1:{port}", "dev:alice:agent")
         assert api.privacy("C-1001")["privacyStatus"] == "ACTIVE"
@@ -61,3 +66,28 @@ def test_local_stack_process_serves_the_demo_and_stops_on_ctrl_c():
         rest, _ = process.communicate(timeout=30)
     assert process.returncode == 0, rest
     assert "local stack stopped" in rest
+    # One line per request, by route template: the customer ids asked about are not printed.
+    assert "api GET    /customers/{customerId}/privacy " in rest
+    assert "C-1001" not in rest and "C-1005" not in rest
+    assert not stack_file.exists()
+
+
+def test_a_second_stack_on_a_used_port_says_so_in_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "LOCAL_API_PORT": str(port), "LOCAL_STACK_FILE": str(tmp_path / "s")}
+        done = subprocess.run(
+            [sys.executable, "-m", "infra.local"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"error: port {port} is already in use (another `make run`?): stop that one, "
+        f"or pick another port with LOCAL_API_PORT={port + 1} make run"
+    ]

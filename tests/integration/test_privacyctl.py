@@ -67,6 +67,8 @@ def test_forget_with_cascade(stack, capsys, new_customer):
         stack, capsys, "forget", customer_id, "--cascade", "--identity-verified", "--yes"
     )
     assert code == 0 and "COMPLETED (Forget Processing - Completed)" in out
+    # Whom the cascade erases, named before the confirmation (the request's cascadeTo).
+    assert "will also forget related contacts: C-1002, C-1003" in out
     request_id = re.search(r"^request ([0-9a-f]{32}): COMPLETED", out, re.M).group(1)
     code, out, _ = _run(stack, capsys, "request", request_id)
     assert _last_json(out)["cascade"] is True
