@@ -9,6 +9,9 @@ from infra.cdk.access import ACCESS, Access
 from infra.functions import FUNCTIONS, FunctionSpec
 from infra.tables import TABLES
 
+# One synthesized app, one build directory: every infra test runs in one xdist worker.
+pytestmark = pytest.mark.xdist_group("infra")
+
 _TABLE_VARIABLES = {table.suffix: table.env_var for table in TABLES}
 _BUCKET_VARIABLES = {
     "exports": "EXPORTS_BUCKET",

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from functions.api.auth import Group
 from infra.cdk.routes import api_routes
 from tests.infra.conftest import Synth
+
+# One synthesized app, one build directory: every infra test runs in one xdist worker.
+pytestmark = pytest.mark.xdist_group("infra")
 
 # API.md's table. The gateway serves what the modules of functions/api route: all of this.
 API_MD_ROUTES = {

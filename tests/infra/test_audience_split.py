@@ -6,12 +6,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from statelint.cli import main as statelint
 
 from infra.functions import FUNCTIONS
 from infra.state_machine import AUDIENCE_SPLIT_FILE, definition_text, placeholders, render
 from tests.infra.conftest import Synth
 from tests.infra.test_state_machine import STATELINT_IGNORE
+
+# One synthesized app, one build directory: every infra test runs in one xdist worker.
+pytestmark = pytest.mark.xdist_group("infra")
 
 STEPS = [spec for spec in FUNCTIONS if spec.placeholder in placeholders(AUDIENCE_SPLIT_FILE)]
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from cfnlint.api import ManualArgs, lint_file
 
 from tests.infra.conftest import Synth, record
+
+# One synthesized app, one build directory: every infra test runs in one xdist worker.
+pytestmark = pytest.mark.xdist_group("infra")
 
 # CDK writes DependsOn next to the GetAtt that already orders the two resources: harmless, and
 # not ours to change.

@@ -8,9 +8,14 @@ import json
 import re
 from typing import Any
 
+import pytest
+
 from functions.requests.steps import COMPLETED_DETAIL_TYPE
 from functions.shared.events import EVENT_SOURCE
 from tests.infra.conftest import Synth
+
+# One synthesized app, one build directory: every infra test runs in one xdist worker.
+pytestmark = pytest.mark.xdist_group("infra")
 
 CLEAR_ID = "C-1001"
 EVENT = {

@@ -11,6 +11,9 @@ from infra.functions import FUNCTIONS, FunctionSpec
 from infra.tables import TABLES
 from tests.infra.conftest import Synth, record
 
+# One synthesized app, one build directory: every infra test runs in one xdist worker.
+pytestmark = pytest.mark.xdist_group("infra")
+
 
 def _size(path) -> int:  # type: ignore[no-untyped-def]
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())

@@ -18,6 +18,9 @@ from infra.cdk.lambdas import reads_hmac_key
 from infra.functions import API, FUNCTIONS
 from tests.infra.conftest import Synth
 
+# One synthesized app, one build directory: every infra test runs in one xdist worker.
+pytestmark = pytest.mark.xdist_group("infra")
+
 TRANSACTION_ONLY = {"StringEquals": {"dynamodb:EnclosingOperation": "TransactWriteItems"}}
 # Every action that can change or remove an existing item.
 ITEM_CHANGES = (

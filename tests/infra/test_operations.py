@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from functions.requests.steps import COMPLETED_DETAIL_TYPE
 from functions.shared.events import EVENT_SOURCE
 from tests.infra.conftest import Synth
+
+# One synthesized app, one build directory: every infra test runs in one xdist worker.
+pytestmark = pytest.mark.xdist_group("infra")
 
 
 def test_completion_rule_matches_privacy_request_completed(synth: Synth) -> None:

@@ -19,6 +19,9 @@ from infra.state_machine import (
 )
 from tests.infra.conftest import Synth
 
+# One synthesized app, one build directory: every infra test runs in one xdist worker.
+pytestmark = pytest.mark.xdist_group("infra")
+
 MACHINES = [
     ("privacy-request", DEFINITION_FILE),
     ("repermission-campaign", CAMPAIGN_DEFINITION_FILE),

@@ -20,6 +20,9 @@ from infra.cdk.lambdas import schedule
 from infra.cdk.storage import INCOMING, Storage
 from tests.infra.conftest import Synth
 
+# One synthesized app, one build directory: every infra test runs in one xdist worker.
+pytestmark = pytest.mark.xdist_group("infra")
+
 DATA_BUCKETS = ("exports", "audiences")
 
 

@@ -11,6 +11,9 @@ from pynamodb.attributes import TTLAttribute
 from infra.tables import TABLES, TableSpec
 from tests.infra.conftest import Synth
 
+# One synthesized app, one build directory: every infra test runs in one xdist worker.
+pytestmark = pytest.mark.xdist_group("infra")
+
 
 def _keys(key_schema: list[dict[str, str]]) -> set[tuple[str, str]]:
     return {(k["AttributeName"], k["KeyType"]) for k in key_schema}
