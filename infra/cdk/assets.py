@@ -143,8 +143,10 @@ def dependencies_layer_code() -> lambda_.Code:
 
 
 def function_code() -> lambda_.Code:
-    """`functions/` alone, staged so that the asset holds nothing else."""
-    staged = BUILD / "function-code"
+    """`functions/` alone, staged so that the asset holds nothing else. One directory per
+    process: two synths at once (test workers, a `make synth` beside `make test`) must not
+    clear each other's copy while CDK reads it."""
+    staged = BUILD / f"function-code-{os.getpid()}"
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir(parents=True)
     shutil.copytree(
