@@ -154,26 +154,17 @@ class UnitsOfWork:
         self._connection = connection or Connection()
 
     def __call__(self) -> DynamoUnitOfWork:
-        return DynamoUnitOfWork(
-            self._audit, self.chain, self._macs, self._milestones, self._connection
-        )
+        return DynamoUnitOfWork(self)
 
 
 @domain_errors
 class DynamoUnitOfWork:
-    def __init__(
-        self,
-        audit: type[AuditEntryItem],
-        chain: AuditChain,
-        macs: EntryMacs,
-        milestones: Milestones,
-        connection: Connection,
-    ) -> None:
-        self._audit = audit
-        self._chain = chain
-        self._macs = macs
-        self._milestones = milestones
-        self._connection = connection
+    def __init__(self, units: UnitsOfWork) -> None:
+        self._audit = units._audit
+        self._chain = units.chain
+        self._macs = units._macs
+        self._milestones = units._milestones
+        self._connection = units._connection
         self._writes: list[TableWrite] = []
         self._entries: list[AuditEntry] = []
 
