@@ -15,6 +15,7 @@ from functions.campaigns.rules import (
     CampaignStatus,
 )
 from functions.campaigns.workflow import CampaignStarter
+from functions.requests.lifecycle import WORKFLOW_ACTOR
 from functions.shared.audit_entries import SUCCEEDED, audit_entry
 from functions.shared.clock import utc_now
 from functions.shared.errors import ConflictError
@@ -23,7 +24,6 @@ from functions.shared.unit_of_work import UnitOfWork
 
 # A campaign's audit entries name no customer: their subject is the campaign.
 CAMPAIGN_SUBJECT = "campaign:"
-WORKFLOW_ACTOR = "workflow"
 
 
 class CampaignStores(Protocol):

@@ -4,19 +4,15 @@ runs them: a bench that no longer runs fails CI. Their figures are printed, neve
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 from tests.bench.__main__ import BENCHES
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.processes import ROOT, clean_env
 
 
 def test_every_bench_runs_in_quick_mode():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
-    env["BENCH_QUICK"] = "1"
+    env = clean_env(BENCH_QUICK="1")
     done = subprocess.run(
         [sys.executable, "-m", "tests.bench"],
         cwd=ROOT,

@@ -4,39 +4,20 @@ prints how to call it, serves HTTP, and stops cleanly on Ctrl-C."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 from privacyctl.client import ApiClient
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.integration.processes import clean_env, free_port, local_stack
 
 
 def test_local_stack_process_serves_the_demo_and_stops_on_ctrl_c(tmp_path):
-    port = _free_port()
+    port = free_port()
     stack_file = tmp_path / "stack.json"
-    env = {**os.environ, "LOCAL_API_PORT": str(port), "LOCAL_STACK_FILE": str(stack_file)}
-    for name in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
-        env.pop(name, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    env = clean_env(LOCAL_API_PORT=str(port), LOCAL_STACK_FILE=str(stack_file))
+    process = local_stack(env)
     try:
         lines = []
         deadline = time.monotonic() + 60
@@ -77,15 +58,10 @@ def test_a_second_stack_on_a_used_port_says_so_in_one_line(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {**os.environ, "LOCAL_API_PORT": str(port), "LOCAL_STACK_FILE": str(tmp_path / "s")}
-        done = subprocess.run(
-            [sys.executable, "-m", "infra.local"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        env = clean_env(LOCAL_API_PORT=str(port), LOCAL_STACK_FILE=str(tmp_path / "s"))
+        process = local_stack(env, stderr=subprocess.PIPE)
+        _, stderr = process.communicate(timeout=60)
+        done = subprocess.CompletedProcess(process.args, process.returncode, "", stderr)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         f"error: port {port} is already in use (another `make run`?): stop that one, "

@@ -10,20 +10,17 @@ where the README's own comment on the line says `exits 1`. Prompts are answered 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.processes import ROOT, clean_env, free_port, local_stack
+
 README = ROOT / "README.md"
 # A line the test runs: a privacyctl or curl command, or a shell variable the next ones use.
 _RUNS = re.compile(r"(^|[\s$(|])(\.venv/bin/privacyctl|curl)\s")
@@ -85,25 +82,11 @@ def _script(found: list[Example]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def fresh_stack(tmp_path):
     stack_file = tmp_path / "local-stack.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
-    env.update(LOCAL_API_PORT=str(_free_port()), LOCAL_STACK_FILE=str(stack_file))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    env = clean_env(LOCAL_API_PORT=str(free_port()), LOCAL_STACK_FILE=str(stack_file))
+    process = local_stack(env)
     deadline = time.monotonic() + 120
     while not stack_file.exists():
         if process.poll() is not None or time.monotonic() > deadline:
@@ -134,12 +117,7 @@ def test_every_readme_example_runs_in_order_on_a_fresh_stack(fresh_stack, tmp_pa
     work.mkdir()
     for name in (".venv", "events"):
         (work / name).symlink_to(ROOT / name)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AWS_", "MOTO_", "PRIVACYCTL_", "LOCAL_API"))
-    }
-    env["LOCAL_STACK_FILE"] = str(fresh_stack)
+    env = clean_env("PRIVACYCTL_", "LOCAL_API", LOCAL_STACK_FILE=str(fresh_stack))
     done = subprocess.run(
         ["bash", "-c", _script(found)],
         cwd=work,
