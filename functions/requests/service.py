@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from functions.export.download_links import LinkStores, issue_download_link
+from functions.export.download_links import export_file_until
 from functions.forget.keep_out import check_cascade
 from functions.requests.factory import SubmissionPolicy, new_request
 from functions.requests.lifecycle import RequestStores, advance, create_request
@@ -153,13 +153,14 @@ def cancel_request(request_id: str, caller: Caller, deps: SubmittingStores) -> P
 @dataclass(frozen=True)
 class RequestView:
     request: PrivacyRequest
-    # A completed export's freshly signed link; a FORGET with cascade awaiting confirmation names
-    # the related contacts it will erase, so the agent who confirms knows whom.
-    download: dict[str, str] | None = None
+    # A completed export says whether its file can still be fetched (the link itself is issued
+    # by POST .../download-link); a FORGET with cascade awaiting confirmation names the related
+    # contacts it will erase, so the agent who confirms knows whom.
+    file_until: str | None = None
     cascade_to: tuple[str, ...] | None = None
 
 
-def describe_request(request_id: str, caller: Caller, deps: LinkStores) -> RequestView:
+def describe_request(request_id: str, deps: RequestStores) -> RequestView:
     request = deps.requests.get(request_id)
     cascade_to = None
     if (
@@ -170,7 +171,7 @@ def describe_request(request_id: str, caller: Caller, deps: LinkStores) -> Reque
         cascade_to = tuple(
             r.customer_id for r in deps.customers.relations(request.customer_id) if r.is_parent
         )
-    return RequestView(request, issue_download_link(request, caller, deps), cascade_to)
+    return RequestView(request, export_file_until(request), cascade_to)
 
 
 @dataclass(frozen=True)
