@@ -100,8 +100,8 @@ def test_fifty_identical_submissions_at_once_answer_one_request(stack, agent, ne
 
     assert {status for status, _ in answers} == {202}
     assert len({request_id for _, request_id in answers}) == 1
-    privacy = agent.privacy(customer_id)
-    assert privacy["currentDataPrivacyStatus"] == "Cease Marketing Processing - Awaiting Confirmation"
+    status = agent.privacy(customer_id)["currentDataPrivacyStatus"]
+    assert status == "Cease Marketing Processing - Awaiting Confirmation"
 
 
 def test_sixty_four_simultaneous_clients_all_get_answers(stack):
