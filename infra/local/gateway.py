@@ -194,6 +194,10 @@ class LocalGateway:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
+    def backlog(self) -> int:
+        return self._server.request_queue_size
+
+    @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
