@@ -5,6 +5,7 @@ shape of API.md."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aws_cdk import (
     Duration,
@@ -80,6 +81,7 @@ class Api(Construct):
     ) -> None:
         super().__init__(scope, id)
         prefix = config.prefix
+        routes = api_routes()
         self.user_pool, self.client = self._user_pool(config)
         authorizer = apigw.CognitoUserPoolsAuthorizer(
             self,
@@ -109,6 +111,14 @@ class Api(Construct):
                 access_log_format=apigw.AccessLogFormat.custom(json.dumps(_ACCESS_LOG)),
                 throttling_rate_limit=config.api_rate_limit,
                 throttling_burst_limit=config.api_burst_limit,
+                method_options={
+                    f"{route.path}/{route.method}": apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=config.public_rate_limit,
+                        throttling_burst_limit=config.public_burst_limit,
+                    )
+                    for route in routes
+                    if route.public
+                },
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 # Full request/response logging would write bodies, i.e. personal data.
                 data_trace_enabled=False,
@@ -141,7 +151,7 @@ class Api(Construct):
         )
         integration = apigw.LambdaIntegration(handler, proxy=True, allow_test_invoke=False)
         models: dict[str, apigw.IModel] = {}
-        for route in api_routes():
+        for route in routes:
             request_models = None
             if route.body_model:
                 if route.body_model not in models:
@@ -157,17 +167,35 @@ class Api(Construct):
                         self, f"{route.body_model}Ref", cfn_model.ref
                     )
                 request_models = {"application/json": models[route.body_model]}
-            self.rest_api.root.resource_for_path(route.path).add_method(
+            # A public route (its OpenAPI operation needs no token) has no authorizer; the
+            # stage throttles it harder (method_options above).
+            access: dict[str, Any] = (
+                {"authorization_type": apigw.AuthorizationType.NONE}
+                if route.public
+                else {
+                    "authorization_type": apigw.AuthorizationType.COGNITO,
+                    "authorizer": authorizer,
+                }
+            )
+            method = self.rest_api.root.resource_for_path(route.path).add_method(
                 route.method,
                 integration,
-                authorization_type=apigw.AuthorizationType.COGNITO,
-                authorizer=authorizer,
+                **access,
                 request_validator=validator,
                 request_models=request_models,
                 request_parameters={
                     f"method.request.path.{name}": True for name in route.path_parameters
                 },
             )
+            if route.public:
+                for finding in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+                    acknowledge(
+                        method,
+                        finding,
+                        f"{route.method} {route.path} is public by design (its OpenAPI operation "
+                        "declares no security): it reveals nothing about any person, and the "
+                        "stage throttles it to the public rate limit.",
+                    )
 
     def _web_acl(self, prefix: str) -> None:
         """AWS's baseline managed rules and a per-IP rate limit in front of the stage."""

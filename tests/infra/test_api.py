@@ -1,8 +1,11 @@
-"""The REST API: the routes the handler serves (all of them in API.md), each behind the Cognito
-authorizer with request validation; access logs and throttling on the stage."""
+"""The REST API: the routes the handler serves (all of them in docs/openapi.json), each behind the
+Cognito authorizer with request validation except the public ones, which the stage throttles
+harder; access logs and throttling on the stage."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,31 +17,18 @@ from tests.infra.conftest import Synth
 # One synthesized app, one build directory: every infra test runs in one xdist worker.
 pytestmark = pytest.mark.xdist_group("infra")
 
-# API.md's table. The gateway serves what the modules of functions/api route: all of this.
-API_MD_ROUTES = {
-    ("POST", "/customers/{customerId}/privacy-requests"),
-    ("GET", "/privacy-requests/{requestId}"),
-    ("POST", "/privacy-requests/{requestId}/confirm"),
-    ("POST", "/privacy-requests/{requestId}/cancel"),
-    # Not yet in /work/shared/API.md (read-only here): resume a FAILED forget (issue 15).
-    ("POST", "/privacy-requests/{requestId}/retry"),
-    ("GET", "/customers/{customerId}/privacy"),
-    ("GET", "/customers/{customerId}/processing-permissions"),
-    ("PUT", "/customers/{customerId}/consents/{topic}"),
-    # Not yet in /work/shared/API.md (read-only here): the double opt-in confirmation.
-    ("POST", "/consents/confirm"),
-    ("GET", "/audit"),
-    ("GET", "/audit/verify"),
-    ("POST", "/audiences/filter"),
-    ("GET", "/audiences/filter/{jobId}"),
-    # Audience uploads (docs/API.md): privacyctl filter with an API address and a token only.
-    ("POST", "/audiences/uploads"),
-    ("DELETE", "/audiences/uploads/{uploadId}"),
-    ("GET", "/audiences/filter/{jobId}/download"),
-    # Not yet in /work/shared/API.md (read-only here): re-permission campaigns (compliance).
-    ("POST", "/repermission-campaigns"),
-    ("GET", "/repermission-campaigns/{campaignId}"),
-    ("POST", "/repermission-campaigns/{campaignId}/resume"),
+# The checked-in OpenAPI document: what the gateway serves is exactly what it documents.
+DOCUMENTED = json.loads((Path(__file__).parents[2] / "docs" / "openapi.json").read_text())
+DOCUMENTED_ROUTES = {
+    (method.upper(), path)
+    for path, operations in DOCUMENTED["paths"].items()
+    for method in operations
+}
+PUBLIC_ROUTES = {
+    (method.upper(), path)
+    for path, operations in DOCUMENTED["paths"].items()
+    for method, operation in operations.items()
+    if not operation.get("security")
 }
 
 
@@ -60,7 +50,7 @@ def _methods(synth: Synth) -> dict[tuple[str, str], dict[str, Any]]:
 
 def test_gateway_serves_exactly_the_handlers_routes(synth: Synth) -> None:
     handler_routes = {(r.method, r.path) for r in api_routes()}
-    assert handler_routes == API_MD_ROUTES, handler_routes ^ API_MD_ROUTES
+    assert handler_routes == DOCUMENTED_ROUTES, handler_routes ^ DOCUMENTED_ROUTES
     assert set(_methods(synth)) == handler_routes
 
 
@@ -73,8 +63,11 @@ def test_every_method_is_authorised_by_cognito_and_validated(synth: Synth) -> No
     assert validator["Properties"]["ValidateRequestBody"] is True
     assert validator["Properties"]["ValidateRequestParameters"] is True
     for (method, path), props in _methods(synth).items():
-        assert props["AuthorizationType"] == "COGNITO_USER_POOLS", (method, path)
-        assert props["AuthorizerId"] == {"Ref": authorizer_id}
+        if (method, path) in PUBLIC_ROUTES:
+            assert props["AuthorizationType"] == "NONE" and "AuthorizerId" not in props
+        else:
+            assert props["AuthorizationType"] == "COGNITO_USER_POOLS", (method, path)
+            assert props["AuthorizerId"] == {"Ref": authorizer_id}
         assert props["RequestValidatorId"] == {"Ref": validator_id}
         assert props["Integration"]["Type"] == "AWS_PROXY"
         parameters = {
@@ -101,9 +94,19 @@ def test_stage_logs_access_throttles_and_keeps_bodies_out_of_logs(synth: Synth) 
     props = stage["Properties"]
     assert "DestinationArn" in props["AccessLogSetting"]
     assert "$context.requestId" in props["AccessLogSetting"]["Format"]
-    (settings,) = props["MethodSettings"]
+    by_method = {
+        # MethodSettings writes '/' + the resource path JSON-pointer escaped ('/' as '~1').
+        (m["HttpMethod"], m["ResourcePath"].replace("/~1", "/", 1).replace("~1", "/")): m
+        for m in props["MethodSettings"]
+    }
+    settings = by_method.pop(("*", "/*"))
     assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
     assert settings["DataTraceEnabled"] is False
+    # Each public route is throttled on its own, below the stage's limits.
+    assert set(by_method) == PUBLIC_ROUTES and PUBLIC_ROUTES
+    for public in by_method.values():
+        assert 0 < public["ThrottlingRateLimit"] < settings["ThrottlingRateLimit"]
+        assert 0 < public["ThrottlingBurstLimit"] < settings["ThrottlingBurstLimit"]
     assert synth.of_type("AWS::WAFv2::WebACLAssociation")
 
 
