@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, time
 from typing import Any
 
+from functions.api.query_params import parse_limit, parse_moment
 from functions.audit.repository import AuditFilter, AuditPage
 from functions.campaigns.rules import CAMPAIGN_RECORD_TYPE
 from functions.consents.rules import CONSENT_RECORD_TYPE
-from functions.shared import clock
 from functions.shared.audit_chain import Break, Verification
 from functions.shared.domain import RequestType
 from functions.shared.errors import ValidationError
@@ -20,38 +19,15 @@ MAX_LIMIT = 1000
 FILTERS = {"customerId", "requestId", "type", "actor", "from", "to", "limit", "nextToken"}
 
 
-def _moment(name: str, raw: str, end_of_day: bool) -> str:
-    """An ISO 8601 date or date-time, as the trail writes `at` (UTC, microseconds, 'Z'). A bare
-    date means the whole day: from its start, or to its end."""
-    try:
-        if len(raw) == 10:
-            day = datetime.fromisoformat(raw).date()
-            moment = datetime.combine(day, time.max if end_of_day else time.min, tzinfo=UTC)
-        else:
-            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                raise ValueError("no time zone")
-    except ValueError:
-        raise ValidationError(
-            f"{name} must be an ISO 8601 date or a date-time with a time zone"
-        ) from None
-    return clock.iso(moment)
-
-
 def parse_audit_query(
     params: Mapping[str, str], hasher: KeyedHasher
 ) -> tuple[AuditFilter, int, str | None]:
     unknown = sorted(set(params) - FILTERS)
     if unknown:
         raise ValidationError(f"unknown query parameters: {', '.join(unknown)}")
-    try:
-        limit = int(params.get("limit", DEFAULT_LIMIT))
-    except ValueError:
-        raise ValidationError("limit must be a whole number") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
-    start = _moment("from", params["from"], False) if params.get("from") else None
-    end = _moment("to", params["to"], True) if params.get("to") else None
+    limit = parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
+    start = parse_moment("from", params["from"], False) if params.get("from") else None
+    end = parse_moment("to", params["to"], True) if params.get("to") else None
     if start and end and start > end:
         raise ValidationError("from must not be later than to")
     kind = params.get("type") or None

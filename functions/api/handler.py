@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError as PydanticValidationError
 
-from functions.api import audience_routes
+from functions.api import audience_routes, request_routes
 from functions.api.audit_schemas import audit_page, parse_audit_query, verification
 from functions.api.auth import Caller, Group, caller_from_claims
 from functions.api.dependencies import api_dependencies
@@ -246,6 +246,7 @@ def resume_campaign_route(campaign_id: str) -> Response:
 
 
 audience_routes.register(app, _caller, _json_body)
+request_routes.register(app, _caller, _json_body)
 
 
 @app.exception_handler(DomainError)

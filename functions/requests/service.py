@@ -1,16 +1,18 @@
 """What agents and the compliance team do with privacy requests, one verb each: submit, confirm,
-cancel, and read a request or a customer's privacy standing."""
+cancel, list the queue, and read a request or a customer's privacy standing (extending a
+deadline: extension.py)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from functions.export.download_links import LinkStores, issue_download_link
 from functions.forget.keep_out import check_cascade
 from functions.requests.factory import SubmissionPolicy, new_request
 from functions.requests.lifecycle import RequestStores, advance, create_request
+from functions.requests.queue import QueueFilter, checked_cursor, plan
 from functions.requests.workflow import CANCELLED_ERROR, RequestWorkflow
 from functions.shared import clock
 from functions.shared.caller import Caller
@@ -24,8 +26,11 @@ from functions.shared.domain import (
     processing_permissions,
     pseudonym,
 )
-from functions.shared.errors import ConflictError, ValidationError
+from functions.shared.errors import ConflictError, CustomerNotFoundError, ValidationError
 from functions.shared.observability import logger
+from functions.shared.page_tokens import issue, redeem
+
+QUEUE_TOKENS = "privacy-requests"
 
 
 class SubmittingStores(RequestStores, Protocol):
@@ -171,6 +176,42 @@ def describe_request(request_id: str, caller: Caller, deps: LinkStores) -> Reque
             r.customer_id for r in deps.customers.relations(request.customer_id) if r.is_parent
         )
     return RequestView(request, issue_download_link(request, caller, deps), cascade_to)
+
+
+def requests_kept_under(customer_id: str, deps: RequestStores) -> str:
+    """The id a customer's requests are kept under: a forgotten customer's are under their
+    pseudonym. An id we know nothing of is looked up as it is (and finds nothing)."""
+    try:
+        status = deps.customers.privacy_status(customer_id)
+    except CustomerNotFoundError:
+        return customer_id
+    if status is PrivacyStatus.FORGOTTEN:
+        return pseudonym(deps.hasher.customer(customer_id))
+    return customer_id
+
+
+@dataclass(frozen=True)
+class QueueView:
+    requests: list[PrivacyRequest]
+    next_token: str | None
+
+
+def list_requests(
+    where: QueueFilter, limit: int, next_token: str | None, deps: RequestStores
+) -> QueueView:
+    """A page of the request queue, newest first; `next_token` continues a listing of exactly
+    these filters (functions/shared/page_tokens.py), and is answered only while more remain."""
+    if where.customer_id is not None:
+        where = replace(where, customer_id=requests_kept_under(where.customer_id, deps))
+    bound = where.bound()
+    cursor = checked_cursor(redeem(deps.hasher, QUEUE_TOKENS, bound, next_token), plan(where))
+    now = clock.iso(clock.now(), "seconds")
+    page = deps.requests.queue(where, limit, cursor, now)
+    token = None
+    if page.cursor:
+        position = {key: list(at) if at else None for key, at in page.cursor.items()}
+        token = issue(deps.hasher, QUEUE_TOKENS, bound, position)
+    return QueueView(page.requests, token)
 
 
 @dataclass(frozen=True)
