@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from functions.api.request_schemas import extension_body
 from functions.campaigns.rules import DEFAULT_PAGE_SIZE, Campaign
 from functions.consents.service import ConsentOutcome
 from functions.requests.service import PrivacyView, RequestView
@@ -60,6 +61,7 @@ def request_detail(view: RequestView) -> dict[str, Any]:
         "cascadeTo": list(view.cascade_to) if view.cascade_to is not None else None,
         "dueAt": request.due_at,
         "jurisdiction": request.jurisdiction,
+        "extension": extension_body(request.extension),
     }
     return {key: value for key, value in body.items() if value is not None}
 

@@ -5,6 +5,7 @@ in memory; both read through `merged_page`, so a page and its cursor mean the sa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -193,11 +194,11 @@ def merged_page(
 
 
 def days_left(request: PrivacyRequest, now: datetime) -> int | None:
-    """Whole days until an open request's deadline (0 on its last day, negative once it has
-    passed); None for a closed request or one with no deadline."""
+    """Days until an open request's deadline, rounded up (1 on its last day, 0 or less once it
+    has passed); None for a closed request or one with no deadline."""
     if request.status.is_terminal or not request.due_at:
         return None
-    return int((clock.parse(request.due_at) - now).total_seconds() // SECONDS_PER_DAY)
+    return math.ceil((clock.parse(request.due_at) - now).total_seconds() / SECONDS_PER_DAY)
 
 
 def is_overdue(request: PrivacyRequest, now: str) -> bool:
