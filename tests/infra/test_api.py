@@ -22,6 +22,9 @@ API_MD_ROUTES = {
     ("POST", "/privacy-requests/{requestId}/cancel"),
     # Not yet in /work/shared/API.md (read-only here): resume a FAILED forget (issue 15).
     ("POST", "/privacy-requests/{requestId}/retry"),
+    # Issue 18: the request queue and the deadline extension (docs/API.md).
+    ("GET", "/privacy-requests"),
+    ("POST", "/privacy-requests/{requestId}/extend"),
     ("GET", "/customers/{customerId}/privacy"),
     ("GET", "/customers/{customerId}/processing-permissions"),
     ("PUT", "/customers/{customerId}/consents/{topic}"),
