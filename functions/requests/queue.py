@@ -102,6 +102,7 @@ class QueuePlan:
 def plan(where: QueueFilter) -> QueuePlan:
     """The most selective index the filters allow: a customer's requests are few, an agent's
     more, a status's or a type's many; with none of those, every type's partition."""
+    keys: tuple[str, ...]
     if where.customer_id is not None:
         index, attribute, keys = "byCustomer", "customer_id", (where.customer_id,)
     elif where.submitted_by is not None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from functions.requests.queue import (
     Cursor,
@@ -173,7 +174,7 @@ class RequestRepository:
         status it was read in. The deadline index's key is `dueAt`: the daily check and the
         queue see the new deadline from this write on."""
         m = self._model
-        actions = [
+        actions: list[Action] = [
             m.due_at.set(extension.due_at),
             m.extension.set(
                 ExtensionAttribute(
