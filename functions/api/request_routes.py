@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.utilities.parser import parse
 
 from functions.api.dependencies import api_dependencies
-from functions.api.request_schemas import ExtendBody, extended, parse_queue_query, queue_page
+from functions.api.request_schemas import extended, parse_queue_query, queue_page
+from functions.api.schemas import ExtendBody
 from functions.requests.extension import ExtensionAsked, extend_deadline
 from functions.requests.service import list_requests
 from functions.shared import clock

@@ -1,20 +1,19 @@
-"""GET /privacy-requests and POST /privacy-requests/{requestId}/extend: query parameters and
-body in, JSON out (API.md, "The request queue", "Deadline extension")."""
+"""GET /privacy-requests and POST /privacy-requests/{requestId}/extend: query parameters in, JSON
+out (API.md, "The request queue", "Deadline extension"; the extension's body model is in
+schemas.py with every body model, where infra/cdk/routes.py reads it)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
-
 from functions.api.query_params import parse_limit, parse_moment
+from functions.api.schemas import CONTROL_CHARACTERS, extension_body
 from functions.requests.queue import QueueFilter, days_left, is_overdue, queue_filter
 from functions.requests.service import QueueView
 from functions.shared import clock
-from functions.shared.domain import Extension, PrivacyRequest, RequestStatus, RequestType
+from functions.shared.domain import PrivacyRequest, RequestStatus, RequestType
 from functions.shared.errors import ValidationError
 
 DEFAULT_LIMIT = 50
@@ -32,9 +31,6 @@ FILTERS = {
     "limit",
     "nextToken",
 }
-# The reason is free text kept on the request: bounded, printable, one paragraph or a few.
-REASON_CHARS = 1000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _one(params: Mapping[str, Sequence[str]], name: str) -> str | None:
@@ -58,7 +54,7 @@ def _choice(kind: type[Choice], name: str, raw: str) -> Choice:
 def _identifier(name: str, raw: str | None) -> str | None:
     if raw is None or raw == "":
         return None
-    if len(raw) > MAX_ID_CHARS or _CONTROL.search(raw):
+    if len(raw) > MAX_ID_CHARS or CONTROL_CHARACTERS.search(raw):
         raise ValidationError(f"{name} must be an id of at most {MAX_ID_CHARS} characters")
     return raw
 
@@ -95,18 +91,6 @@ def parse_queue_query(
     return where, limit, _one(params, "nextToken") or None
 
 
-def extension_body(extension: Extension | None) -> dict[str, Any] | None:
-    if extension is None:
-        return None
-    return {
-        "previousDueAt": extension.previous_due_at,
-        "dueAt": extension.due_at,
-        "extendedBy": extension.extended_by,
-        "extendedAt": extension.extended_at,
-        "reason": extension.reason,
-    }
-
-
 def queue_item(request: PrivacyRequest, now: datetime) -> dict[str, Any]:
     """One row of the queue. `customerId` is the pseudonym `forgotten:<hash>` for a request of
     a forgotten customer (their requests are kept under it)."""
@@ -134,23 +118,6 @@ def queue_page(view: QueueView, now: datetime) -> dict[str, Any]:
     if view.next_token:
         body["nextToken"] = view.next_token
     return body
-
-
-class ExtendBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    reason: str = Field(min_length=1, max_length=REASON_CHARS)
-    days: StrictInt | None = Field(default=None, ge=1, le=366)
-
-    @field_validator("reason")
-    @classmethod
-    def _printable(cls, reason: str) -> str:
-        reason = reason.strip()
-        if not reason:
-            raise ValueError("must not be blank")
-        if _CONTROL.search(reason):
-            raise ValueError("must hold printable characters only (line breaks allowed)")
-        return reason
 
 
 def extended(request: PrivacyRequest) -> dict[str, Any]:

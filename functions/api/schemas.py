@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
-from functions.api.request_schemas import extension_body
 from functions.campaigns.rules import DEFAULT_PAGE_SIZE, Campaign
 from functions.consents.service import ConsentOutcome
 from functions.requests.service import PrivacyView, RequestView
 from functions.shared.domain import (
     ConsentStatus,
+    Extension,
     PrivacyRequest,
     PrivacyStatus,
     RequestType,
@@ -25,6 +26,40 @@ class SubmitRequestBody(BaseModel):
     identity_verified: StrictBool = Field(alias="identityVerified")
     reason: str | None = Field(default=None, max_length=500)
     cascade: StrictBool = False
+
+
+# A free-text reason is kept on the request: bounded, printable, one paragraph or a few.
+REASON_CHARS = 1000
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+class ExtendBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str = Field(min_length=1, max_length=REASON_CHARS)
+    days: StrictInt | None = Field(default=None, ge=1, le=366)
+
+    @field_validator("reason")
+    @classmethod
+    def _printable(cls, reason: str) -> str:
+        reason = reason.strip()
+        if not reason:
+            raise ValueError("must not be blank")
+        if CONTROL_CHARACTERS.search(reason):
+            raise ValueError("must hold printable characters only (line breaks allowed)")
+        return reason
+
+
+def extension_body(extension: Extension | None) -> dict[str, Any] | None:
+    if extension is None:
+        return None
+    return {
+        "previousDueAt": extension.previous_due_at,
+        "dueAt": extension.due_at,
+        "extendedBy": extension.extended_by,
+        "extendedAt": extension.extended_at,
+        "reason": extension.reason,
+    }
 
 
 def request_summary(request: PrivacyRequest) -> dict[str, Any]:

@@ -7,8 +7,7 @@ from pydantic import ValidationError
 
 from functions.api.auth import Caller, Group, caller_from_claims
 from functions.api.errors import domain_error_response, invalid_body_response
-from functions.api.request_schemas import ExtendBody
-from functions.api.schemas import SubmitRequestBody
+from functions.api.schemas import ExtendBody, SubmitRequestBody
 from functions.shared.errors import (
     ConflictError,
     CustomerNotFoundError,
