@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("confirm", "confirm a request"), ("cancel", "cancel a request")):
         commands.add_parser(name, help=text).add_argument("request_id")
     commands.add_parser("request", help="show a request").add_argument("request_id")
+    commands.add_parser(
+        "download-link",
+        help="issue a 15-minute link to a completed export's file (audited; the submitting "
+        "agent or compliance)",
+    ).add_argument("request_id")
     commands.add_parser("customer", help="show a customer's privacy status").add_argument(
         "customer_id"
     )
@@ -204,9 +209,11 @@ def run_action(args: argparse.Namespace, client: ApiClient, ask: Ask) -> int:
     lines = [f"request {request_id}: {outcome['status']} ({outcome['statusText']})"]
     if outcome.get("rejectionReason"):
         lines.append(f"  reason: {outcome['rejectionReason']}")
-    link = outcome.get("result", {}).get("downloadUrl")
-    if link:
-        lines.append(f"  download (until {outcome['result']['expiresAt']}): {link}")
+    if outcome.get("result", {}).get("fileAvailable"):
+        # The submitting agent asks for the link explicitly: each issuance is audited.
+        link = client.download_link(request_id)
+        outcome = {**outcome, "downloadLink": link}
+        lines.append(f"  download (until {link['expiresAt']}): {link['downloadUrl']}")
     emit(args, outcome, "\n".join(lines))
     return 0 if outcome["status"] == "COMPLETED" else 1
 
@@ -250,6 +257,8 @@ def _dispatch(args: argparse.Namespace, client: ApiClient, ask: Ask) -> int:
         result = client.cancel(args.request_id)
     elif args.command == "request":
         result = client.request(args.request_id)
+    elif args.command == "download-link":
+        result = client.download_link(args.request_id)
     else:
         result = {
             **client.privacy(args.customer_id),

@@ -71,6 +71,9 @@ class ApiClient:
     def request(self, request_id: str) -> dict[str, Any]:
         return self.call("GET", f"/privacy-requests/{segment(request_id)}")
 
+    def download_link(self, request_id: str) -> dict[str, Any]:
+        return self.call("POST", f"/privacy-requests/{segment(request_id)}/download-link", {})
+
     def confirm(self, request_id: str) -> dict[str, Any]:
         return self.call("POST", f"/privacy-requests/{segment(request_id)}/confirm", {})
 

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from functions.api.query_params import parse_limit, parse_moment
-from functions.audit.repository import AuditFilter, AuditPage
+from functions.audit.repository import AuditFilter
+from functions.audit.service import EntriesPage
 from functions.campaigns.rules import CAMPAIGN_RECORD_TYPE
 from functions.consents.rules import CONSENT_RECORD_TYPE
 from functions.shared.audit_chain import Break, Verification
@@ -51,7 +52,7 @@ def parse_audit_query(
     return where, limit, params.get("nextToken") or None
 
 
-def audit_page(page: AuditPage) -> dict[str, Any]:
+def audit_page(page: EntriesPage) -> dict[str, Any]:
     body: dict[str, Any] = {"entries": page.entries, "count": len(page.entries)}
     if page.next_token:
         body["nextToken"] = page.next_token

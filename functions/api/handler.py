@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -21,8 +23,10 @@ from pydantic import ValidationError as PydanticValidationError
 from functions.api import audience_routes, request_routes
 from functions.api.audit_schemas import audit_page, parse_audit_query, verification
 from functions.api.auth import Caller, Group, caller_from_claims
+from functions.api.bodies import json_body
 from functions.api.dependencies import api_dependencies
 from functions.api.errors import domain_error_response, error_response, invalid_body_response
+from functions.api.resolver import RestResolver
 from functions.api.schemas import (
     ConfirmConsentBody,
     ConsentBody,
@@ -31,6 +35,7 @@ from functions.api.schemas import (
     campaign_summary,
     consent_outcome,
     customer_privacy_body,
+    download_link_body,
     request_detail,
     request_summary,
 )
@@ -39,13 +44,15 @@ from functions.campaigns.rules import validate_campaign
 from functions.campaigns.service import resume_campaign, start_campaign
 from functions.consents.rules import validate_choice
 from functions.consents.service import confirm_consent, record_consent
+from functions.export.download_links import issue_download_link
 from functions.forget.retry import retry_request
 from functions.requests import service as requests
 from functions.shared import clock
-from functions.shared.errors import DomainError, ValidationError
+from functions.shared.errors import DomainError
 from functions.shared.observability import logger, metrics
+from functions.shared.page_tokens import PageTokens
 
-app = APIGatewayRestResolver()
+app = RestResolver()
 IDEMPOTENCY_CONFIG = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="body")
 
 
@@ -59,10 +66,7 @@ def _caller() -> Caller:
 
 
 def _json_body() -> Any:
-    try:
-        return app.current_event.json_body
-    except (json.JSONDecodeError, TypeError):
-        raise ValidationError("the request body is not valid JSON") from None
+    return json_body(app.current_event)
 
 
 def _idempotency_key() -> str | None:
@@ -90,6 +94,22 @@ def _idempotent_submit() -> Any:
         return {"requestId": request.request_id}
 
     return submit, config
+
+
+# How long a duplicate waits for the first delivery of the same submission to finish: well inside
+# the function's 25 s timeout, and far longer than a submission takes.
+_DUPLICATE_WAITS = tuple(min(0.05 * 1.5**n, 1.0) for n in range(20))  # about 12 s in all
+
+
+def _answer_once(submit_once: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Identical submissions that arrive together all answer the one request: while the first is
+    being processed the others wait for its stored answer instead of failing with a 409."""
+    for pause in _DUPLICATE_WAITS:
+        try:
+            return submit_once()
+        except IdempotencyAlreadyInProgressError:
+            time.sleep(pause)
+    return submit_once()
 
 
 @app.post("/customers/<customer_id>/privacy-requests")
@@ -121,7 +141,9 @@ def submit(customer_id: str) -> Response:
     config.register_lambda_context(app.lambda_context)
     # Before any replay: a forgotten customer's old requests are answered to nobody.
     requests.ensure_not_forgotten(customer_id, deps)
-    stored = idempotent(submission={"key": identity, "body": body_json}, run=run, caller=caller)
+    stored = _answer_once(
+        lambda: idempotent(submission={"key": identity, "body": body_json}, run=run, caller=caller)
+    )
     request = deps.requests.get(stored["requestId"])
     metrics.add_metric(name="RequestsSubmitted", unit=MetricUnit.Count, value=1)
     return Response(202, content_types.APPLICATION_JSON, json.dumps(request_summary(request)))
@@ -129,10 +151,16 @@ def submit(customer_id: str) -> Response:
 
 @app.get("/privacy-requests/<request_id>")
 def get_request(request_id: str) -> dict[str, Any]:
+    _caller().require(Group.AGENT, Group.COMPLIANCE)
+    return request_detail(requests.describe_request(request_id, api_dependencies()))
+
+
+@app.post("/privacy-requests/<request_id>/download-link")
+def download_link(request_id: str) -> Response:
     caller = _caller()
     caller.require(Group.AGENT, Group.COMPLIANCE)
-    # A completed export answers a freshly signed, audited download link.
-    return request_detail(requests.describe_request(request_id, caller, api_dependencies()))
+    link = issue_download_link(request_id, caller, api_dependencies())
+    return Response(201, content_types.APPLICATION_JSON, json.dumps(download_link_body(link)))
 
 
 @app.post("/privacy-requests/<request_id>/confirm")
@@ -179,7 +207,7 @@ def audit_entries() -> dict[str, Any]:
     deps = api_dependencies()
     params = app.current_event.query_string_parameters or {}
     where, limit, token = parse_audit_query(params, deps.hasher)
-    return audit_page(find_entries(deps.audit, where, limit, token))
+    return audit_page(find_entries(deps.audit, where, limit, token, PageTokens(deps.hasher)))
 
 
 @app.get("/audit/verify")

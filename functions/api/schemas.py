@@ -9,12 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_
 
 from functions.campaigns.rules import DEFAULT_PAGE_SIZE, Campaign
 from functions.consents.service import ConsentOutcome
+from functions.export.download_links import DownloadLink
 from functions.requests.service import PrivacyView, RequestView
 from functions.shared.domain import (
     ConsentStatus,
     Extension,
     PrivacyRequest,
     PrivacyStatus,
+    RequestStatus,
     RequestType,
 )
 
@@ -75,7 +77,12 @@ def request_summary(request: PrivacyRequest) -> dict[str, Any]:
 
 def request_detail(view: RequestView) -> dict[str, Any]:
     request = view.request
-    result = {**request.result, **(view.download or {})}
+    result = dict(request.result)
+    if request.type is RequestType.EXPORT and request.status is RequestStatus.COMPLETED:
+        # Whether a link can be issued, never the link: POST .../download-link issues one.
+        result["fileAvailable"] = view.file_until is not None
+        if view.file_until:
+            result["fileAvailableUntil"] = view.file_until
     body = {
         **request_summary(request),
         "submittedBy": request.submitted_by,
@@ -99,6 +106,15 @@ def request_detail(view: RequestView) -> dict[str, Any]:
         "extension": extension_body(request.extension),
     }
     return {key: value for key, value in body.items() if value is not None}
+
+
+def download_link_body(link: DownloadLink) -> dict[str, Any]:
+    return {
+        "requestId": link.request_id,
+        "linkId": link.link_id,
+        "downloadUrl": link.url,
+        "expiresAt": link.expires_at,
+    }
 
 
 def customer_privacy_body(view: PrivacyView) -> dict[str, Any]:

@@ -6,9 +6,6 @@ updates or deletes one (tests/integration/test_audit_append_only.py)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,7 +15,6 @@ from pynamodb.expressions.condition import Condition
 
 from functions.shared.audit_chain import ChainHead
 from functions.shared.aws_errors import domain_errors
-from functions.shared.errors import ValidationError
 from functions.shared.models import AUDIT_TRAIL, AuditEntryItem
 from functions.shared.unit_of_work import AuditChain
 
@@ -41,7 +37,7 @@ class AuditFilter:
 @dataclass(frozen=True)
 class AuditPage:
     entries: list[AuditRecord]
-    next_token: str | None
+    last_key: dict[str, Any] | None  # DynamoDB's LastEvaluatedKey: where the next page starts
 
 
 @domain_errors
@@ -53,7 +49,7 @@ class AuditRepository:
     def head(self) -> ChainHead:
         return self._chain.head()
 
-    def find(self, where: AuditFilter, limit: int, next_token: str | None) -> AuditPage:
+    def find(self, where: AuditFilter, limit: int, start_key: dict[str, Any] | None) -> AuditPage:
         """Newest first, through the index of the most selective filter given; the other filters
         narrow within it. Never a scan of the table."""
         m = self._model
@@ -91,11 +87,10 @@ class AuditRepository:
             filter_condition=filter_condition,
             scan_index_forward=False,
             limit=limit,
-            last_evaluated_key=_decode_token(next_token),
+            last_evaluated_key=start_key,
         )
         entries = [item.to_simple_dict() for item in results]
-        last = results.last_evaluated_key
-        return AuditPage(entries, _encode_token(last) if last else None)
+        return AuditPage(entries, results.last_evaluated_key or None)
 
     def everything(self) -> Iterator[AuditRecord]:
         """Every entry of the trail, read by parallel scan segments: verification needs all."""
@@ -109,22 +104,3 @@ class AuditRepository:
         with ThreadPoolExecutor(SCAN_SEGMENTS) as pool:
             for records in pool.map(segment, range(SCAN_SEGMENTS)):
                 yield from records
-
-
-def _encode_token(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
-
-
-def _decode_token(token: str | None) -> dict[str, Any] | None:
-    if not token:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationError("nextToken is not a token this API issued") from None
-    valid = isinstance(key, dict) and all(
-        isinstance(v, dict) and set(v) <= {"S", "N"} and len(v) == 1 for v in key.values()
-    )
-    if not valid or "entryId" not in key:
-        raise ValidationError("nextToken is not a token this API issued")
-    return key

@@ -3,15 +3,16 @@ digest of its head out of reach, and see which requests are past or near their l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from functions.audit.digests import DigestStore
-from functions.audit.repository import AuditFilter, AuditPage, AuditRepository
+from functions.audit.repository import AuditFilter, AuditRecord, AuditRepository
 from functions.requests.lifecycle import RequestStores, record_event
 from functions.requests.queue import is_overdue
 from functions.shared import clock
 from functions.shared.audit_chain import Digest, EntryMacs, Verification, verify
+from functions.shared.page_tokens import PageTokens, query_of
 from functions.shared.unit_of_work import AuditChain
 
 DEADLINE_PASSED = "DEADLINE_PASSED"
@@ -19,10 +20,24 @@ DEADLINE_NEAR = "DEADLINE_NEAR"
 DEADLINE_ACTOR = "deadline-check"
 
 
+@dataclass(frozen=True)
+class EntriesPage:
+    entries: list[AuditRecord]
+    next_token: str | None
+
+
 def find_entries(
-    audit: AuditRepository, where: AuditFilter, limit: int, next_token: str | None
-) -> AuditPage:
-    return audit.find(where, limit, next_token)
+    audit: AuditRepository,
+    where: AuditFilter,
+    limit: int,
+    next_token: str | None,
+    tokens: PageTokens,
+) -> EntriesPage:
+    """A page of entries; the token continues exactly this filter and nothing else."""
+    query = query_of("audit", **asdict(where))
+    page = audit.find(where, limit, tokens.open(next_token, query))
+    token = tokens.seal(page.last_key, query) if page.last_key else None
+    return EntriesPage(page.entries, token)
 
 
 def verify_trail(

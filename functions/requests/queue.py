@@ -40,7 +40,7 @@ class QueueFilter:
     end: str | None = None
 
     def bound(self) -> dict[str, Any]:
-        """The filters a page token is bound to (page_tokens): all of them, as plain data."""
+        """The filters a page token is sealed with (page_tokens.query_of): all of them."""
         return {
             "statuses": [s.value for s in self.statuses],
             "type": self.type.value if self.type else None,
@@ -140,26 +140,27 @@ def matches(request: PrivacyRequest, where: QueueFilter, now: str) -> bool:
     )
 
 
-def checked_cursor(raw: Any, queue_plan: QueuePlan) -> Cursor | None:
-    """A cursor from a page token. Tokens are signed, so this only guards against our own
+def cursor_key(cursor: Cursor) -> dict[str, dict[str, str]]:
+    """A cursor in the shape a page token seals (functions/shared/page_tokens.py: string
+    attribute values): per partition, its position as 'createdAt requestId', '' before its
+    first request."""
+    return {key: {"S": " ".join(at) if at else ""} for key, at in cursor.items()}
+
+
+def cursor_from_key(key: dict[str, Any] | None, queue_plan: QueuePlan) -> Cursor | None:
+    """The cursor a page token held. Tokens are sealed, so this guards only against our own
     mistakes (a token of an older plan): anything unexpected is a 400."""
-    if raw is None:
+    if key is None:
         return None
-    valid = isinstance(raw, dict) and set(raw) <= set(queue_plan.keys) and raw
     cursor: Cursor = {}
-    for key, position in raw.items() if valid else ():
-        if position is None:
-            cursor[key] = None
-        elif (
-            isinstance(position, list)
-            and len(position) == 2
-            and all(isinstance(p, str) for p in position)
-        ):
-            cursor[key] = (position[0], position[1])
-        else:
-            valid = False
-    if not valid:
-        raise ValidationError("nextToken is not a token this API issued for these filters")
+    for partition, value in key.items():
+        text = value.get("S") if isinstance(value, dict) else None
+        parts = text.split(" ") if isinstance(text, str) and text else []
+        if partition not in queue_plan.keys or text is None or len(parts) not in (0, 2):
+            raise ValidationError("nextToken was not issued for this query")
+        cursor[partition] = (parts[0], parts[1]) if parts else None
+    if not cursor:
+        raise ValidationError("nextToken was not issued for this query")
     return cursor
 
 

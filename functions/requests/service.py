@@ -8,11 +8,11 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from functions.export.download_links import LinkStores, issue_download_link
+from functions.export.download_links import export_file_until
 from functions.forget.keep_out import check_cascade
 from functions.requests.factory import SubmissionPolicy, new_request
 from functions.requests.lifecycle import RequestStores, advance, create_request
-from functions.requests.queue import QueueFilter, checked_cursor, plan
+from functions.requests.queue import QueueFilter, cursor_from_key, cursor_key, plan
 from functions.requests.workflow import CANCELLED_ERROR, RequestWorkflow
 from functions.shared import clock
 from functions.shared.caller import Caller
@@ -28,9 +28,9 @@ from functions.shared.domain import (
 )
 from functions.shared.errors import ConflictError, CustomerNotFoundError, ValidationError
 from functions.shared.observability import logger
-from functions.shared.page_tokens import issue, redeem
+from functions.shared.page_tokens import PageTokens, query_of
 
-QUEUE_TOKENS = "privacy-requests"
+QUEUE_LISTING = "privacy-requests"
 
 
 class SubmittingStores(RequestStores, Protocol):
@@ -158,13 +158,14 @@ def cancel_request(request_id: str, caller: Caller, deps: SubmittingStores) -> P
 @dataclass(frozen=True)
 class RequestView:
     request: PrivacyRequest
-    # A completed export's freshly signed link; a FORGET with cascade awaiting confirmation names
-    # the related contacts it will erase, so the agent who confirms knows whom.
-    download: dict[str, str] | None = None
+    # A completed export says whether its file can still be fetched (the link itself is issued
+    # by POST .../download-link); a FORGET with cascade awaiting confirmation names the related
+    # contacts it will erase, so the agent who confirms knows whom.
+    file_until: str | None = None
     cascade_to: tuple[str, ...] | None = None
 
 
-def describe_request(request_id: str, caller: Caller, deps: LinkStores) -> RequestView:
+def describe_request(request_id: str, deps: RequestStores) -> RequestView:
     request = deps.requests.get(request_id)
     cascade_to = None
     if (
@@ -175,7 +176,7 @@ def describe_request(request_id: str, caller: Caller, deps: LinkStores) -> Reque
         cascade_to = tuple(
             r.customer_id for r in deps.customers.relations(request.customer_id) if r.is_parent
         )
-    return RequestView(request, issue_download_link(request, caller, deps), cascade_to)
+    return RequestView(request, export_file_until(request), cascade_to)
 
 
 def requests_kept_under(customer_id: str, deps: RequestStores) -> str:
@@ -200,17 +201,15 @@ def list_requests(
     where: QueueFilter, limit: int, next_token: str | None, deps: RequestStores
 ) -> QueueView:
     """A page of the request queue, newest first; `next_token` continues a listing of exactly
-    these filters (functions/shared/page_tokens.py), and is answered only while more remain."""
+    these filters (a sealed page token, functions/shared/page_tokens.py), and is answered only
+    while more remain."""
     if where.customer_id is not None:
         where = replace(where, customer_id=requests_kept_under(where.customer_id, deps))
-    bound = where.bound()
-    cursor = checked_cursor(redeem(deps.hasher, QUEUE_TOKENS, bound, next_token), plan(where))
-    now = clock.iso(clock.now(), "seconds")
-    page = deps.requests.queue(where, limit, cursor, now)
-    token = None
-    if page.cursor:
-        position = {key: list(at) if at else None for key, at in page.cursor.items()}
-        token = issue(deps.hasher, QUEUE_TOKENS, bound, position)
+    tokens = PageTokens(deps.hasher)
+    query = query_of(QUEUE_LISTING, **where.bound())
+    cursor = cursor_from_key(tokens.open(next_token, query), plan(where))
+    page = deps.requests.queue(where, limit, cursor, clock.iso(clock.now(), "seconds"))
+    token = tokens.seal(cursor_key(page.cursor), query) if page.cursor else None
     return QueueView(page.requests, token)
 
 

@@ -1,8 +1,7 @@
-"""Pagination tokens (`nextToken`): opaque to the caller, tamper-proof and bound to the query that
-issued them. A token is the page's position (plain JSON) and a keyed MAC, made with the key the
-identifiers are hashed with, over the kind of listing, the query's filters and the position: a
-forged, truncated or edited token, one of another listing or one sent with other filters fails
-the MAC and is a 400, never a read from a position nobody issued."""
+"""Opaque page tokens: DynamoDB's LastEvaluatedKey, sealed with a keyed MAC over the key and the
+query it belongs to. A token that was not issued for this query (forged, edited, truncated, or
+taken from another filter, whose index has other key attributes) is a 400, never a DynamoDB
+ValidationException turned into a 500."""
 
 from __future__ import annotations
 
@@ -10,45 +9,52 @@ import base64
 import binascii
 import hmac
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from functions.shared.errors import ValidationError
 from functions.shared.identifiers import KeyedHasher
 
-# Longer than any position a listing issues (the request queue's is at most nine cursors).
-MAX_TOKEN_CHARS = 4096
-_NOT_OURS = "nextToken is not a token this API issued for these filters"
+_PURPOSE = "page-token"
+_ATTRIBUTE_TYPES = {"S", "N"}
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+class PageTokens:
+    def __init__(self, hasher: KeyedHasher) -> None:
+        self._hasher = hasher
+
+    def seal(self, key: dict[str, Any], query: str) -> str:
+        """`query` names what the key continues (the index and every filter value)."""
+        payload = base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode())
+        body = payload.decode().rstrip("=")
+        return f"{body}.{self._mac(body, query)}"
+
+    def open(self, token: str | None, query: str) -> dict[str, Any] | None:
+        if not token:
+            return None
+        body, _, mac = token.partition(".")
+        if not hmac.compare_digest(mac.encode(), self._mac(body, query).encode()):
+            raise ValidationError("nextToken was not issued for this query")
+        try:
+            key = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        except (ValueError, binascii.Error):  # only a token we sealed gets here: defensive
+            raise ValidationError("nextToken was not issued for this query") from None
+        if not isinstance(key, dict) or not all(_is_attribute(v) for v in key.values()):
+            raise ValidationError("nextToken was not issued for this query")
+        return key
+
+    def _mac(self, body: str, query: str) -> str:
+        return self._hasher.secret(_PURPOSE, f"{query}\n{body}")
 
 
-def _mac(hasher: KeyedHasher, kind: str, query: Mapping[str, Any], payload: str) -> str:
-    return hasher.secret(f"page-token:{kind}", f"{_canonical(dict(query))}\n{payload}")
+def _is_attribute(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and len(value) == 1
+        and set(value) <= _ATTRIBUTE_TYPES
+        and all(isinstance(v, str) for v in value.values())
+    )
 
 
-def issue(hasher: KeyedHasher, kind: str, query: Mapping[str, Any], position: Any) -> str:
-    """The token of `position` in the listing `kind` for exactly these filters."""
-    payload = base64.urlsafe_b64encode(_canonical(position).encode()).decode().rstrip("=")
-    return f"{payload}.{_mac(hasher, kind, query, payload)}"
-
-
-def redeem(
-    hasher: KeyedHasher, kind: str, query: Mapping[str, Any], token: str | None
-) -> Any | None:
-    """The position a token issued by `issue` for the same listing and filters holds; None
-    without a token; ValidationError for anything else."""
-    if not token:
-        return None
-    if len(token) > MAX_TOKEN_CHARS or token.count(".") != 1:
-        raise ValidationError(_NOT_OURS)
-    payload, mac = token.split(".")
-    if not hmac.compare_digest(mac.encode(), _mac(hasher, kind, query, payload).encode()):
-        raise ValidationError(_NOT_OURS)
-    try:
-        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        # Only a token we signed gets here, so this is a bug of ours; still a 400, not a 500.
-        raise ValidationError(_NOT_OURS) from None
+def query_of(index: str, **filters: Any) -> str:
+    """A canonical name for a query: the index and its filters, in a stable order."""
+    return json.dumps({"index": index, **filters}, sort_keys=True, default=str)

@@ -10,10 +10,12 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from infra.cdk.routes import api_routes
 from infra.local import request_log
 
 DEV_TOKEN_PREFIX = "Bearer dev:"
@@ -35,30 +37,56 @@ def dev_claims(authorization: str | None) -> dict[str, str] | None:
     }
 
 
+@cache
+def _resources() -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(r.path.strip("/").split("/")) for r in api_routes())
+
+
+def match_resource(raw_path: str) -> tuple[str, dict[str, str] | None]:
+    """The API's resource a raw path falls under, and its path parameters, as API Gateway finds
+    them: segments are split on the raw path (so `%2F` stays inside one segment) and each
+    parameter is then URL-decoded. An unknown path keeps itself as the resource."""
+    segments = raw_path.strip("/").split("/")
+    for template in _resources():
+        if len(template) != len(segments):
+            continue
+        parameters: dict[str, str] = {}
+        for part, segment in zip(template, segments, strict=True):
+            if part.startswith("{"):
+                parameters[part.strip("{}")] = unquote(segment)
+            elif part != segment:
+                break
+        else:
+            return "/" + "/".join(template), parameters or None
+    return raw_path, None
+
+
 def proxy_event(
     method: str, target: str, headers: dict[str, str], body: str | None, claims: dict[str, str]
 ) -> dict[str, Any]:
     url = urlsplit(target)
     query = parse_qs(url.query, keep_blank_values=True)
     request_id = str(uuid.uuid4())
-    # API Gateway hands the function the decoded path (`C 1001`, not `C%201001`).
-    path = unquote(url.path)
+    # A REST API hands the function the path as sent (still percent-encoded) and the path
+    # parameters decoded; the API function decodes the segments it routes on the same way.
+    path = url.path
+    resource, parameters = match_resource(path)
     return {
-        "resource": path,
+        "resource": resource,
         "path": path,
         "httpMethod": method,
         "headers": headers,
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
         "multiValueQueryStringParameters": query or None,
-        "pathParameters": None,
+        "pathParameters": parameters,
         "stageVariables": None,
         "requestContext": {
             "requestId": request_id,
             "stage": "local",
             "httpMethod": method,
             "path": path,
-            "resourcePath": path,
+            "resourcePath": resource,
             "requestTimeEpoch": int(datetime.now(UTC).timestamp() * 1000),
             "identity": {"sourceIp": "127.0.0.1"},
             "authorizer": {"claims": claims},
@@ -93,6 +121,35 @@ def handle(
     return int(response["statusCode"]), out_headers, (response.get("body") or "").encode()
 
 
+Answer = tuple[int, dict[str, str], bytes]
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+
+
+def _read_body(content_length: str | None, stream: Any) -> tuple[str | None, Answer | None]:
+    """The body as text, or the answer API Gateway gives instead of calling the function."""
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        return None, _error(400, "VALIDATION_ERROR", "Content-Length is not a number")
+    if length < 0:
+        return None, _error(400, "VALIDATION_ERROR", "Content-Length is not a number")
+    if length > MAX_BODY_BYTES:
+        return None, _error(413, "PAYLOAD_TOO_LARGE", "the request body is over 10 MB")
+    raw = stream.read(length) if length else b""
+    try:
+        return (raw.decode() if raw else None), None
+    except UnicodeDecodeError:
+        # A REST API without binary media types takes text only: answer, never drop the line.
+        return None, _error(400, "VALIDATION_ERROR", "the request body is not UTF-8 text")
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 resets the 6th simultaneous client; API Gateway
+    # accepts thousands. 128 is Linux's default somaxconn.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class LocalGateway:
     def __init__(
         self,
@@ -106,11 +163,13 @@ class LocalGateway:
         class _Handler(BaseHTTPRequestHandler):
             def _serve(self) -> None:
                 started = time.perf_counter()
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode() if length else None
-                status, headers, payload = handle(
-                    gateway._invoke, self.command, self.path, dict(self.headers.items()), body
-                )
+                body, refusal = _read_body(self.headers.get("Content-Length"), self.rfile)
+                if refusal is not None:
+                    status, headers, payload = refusal
+                else:
+                    status, headers, payload = handle(
+                        gateway._invoke, self.command, self.path, dict(self.headers.items()), body
+                    )
                 if log is not None:
                     elapsed = (time.perf_counter() - started) * 1000
                     path = unquote(urlsplit(self.path).path)
@@ -131,8 +190,12 @@ class LocalGateway:
                 pass
 
         self._invoke = invoke
-        self._server = ThreadingHTTPServer((host, port), _Handler)
+        self._server = _Server((host, port), _Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def backlog(self) -> int:
+        return self._server.request_queue_size
 
     @property
     def url(self) -> str:

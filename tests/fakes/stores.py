@@ -964,7 +964,7 @@ class FakeAudit:
     def head(self) -> ChainHead:
         return self.trail.head
 
-    def find(self, where: AuditFilter, limit: int, next_token: str | None) -> AuditPage:
+    def find(self, where: AuditFilter, limit: int, start_key: dict[str, Any] | None) -> AuditPage:
         wanted = {
             "customerHash": where.customer_hash,
             "requestId": where.request_id,
@@ -980,9 +980,11 @@ class FakeAudit:
             and (where.end is None or e["at"] <= where.end)
         ]
         found.sort(key=lambda e: e["at"], reverse=True)
-        start = int(next_token or 0)
+        start = int((start_key or {}).get("offset", {}).get("N", 0))
         end = start + limit
-        return AuditPage(found[start:end], str(end) if end < len(found) else None)
+        return AuditPage(
+            found[start:end], {"offset": {"N": str(end)}} if end < len(found) else None
+        )
 
     def everything(self) -> Iterator[dict[str, Any]]:
         yield from (dict(e) for e in self.trail.entries)

@@ -4,7 +4,9 @@ Each test works on customers of its own, so tests never see each other's data.""
 from __future__ import annotations
 
 import copy
+import io
 import json
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 
 from functions.shared.models import AuditEntryItem, CustomerItem, SuppressionItem, bind
+from functions.shared.observability import logger
 from infra.local.stack import DEMO_CUSTOMERS, LocalStack
 from privacyctl.client import ApiClient
 
@@ -124,3 +127,16 @@ def unique_person() -> dict[str, Any]:
     for consent in record["consents"]:
         consent["granted"] = True
     return record
+
+
+@pytest.fixture
+def captured_logs():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger._logger.addHandler(handler)
+    previous = logger.log_level
+    logger.setLevel("DEBUG")
+    yield stream
+    logger.setLevel(previous)
+    logger._logger.removeHandler(handler)

@@ -107,6 +107,29 @@ def test_pages_follow_next_token_newest_first(stack, agent, compliance, new_cust
     assert [i for p in pages for i in p] == [e["entryId"] for e in everything]
 
 
+def test_a_token_continues_only_the_query_it_came_from(stack, agent, compliance, new_customer):
+    customer_id, _ = new_customer()
+    run_request(agent, customer_id, "CEASE_MARKETING")
+    token = compliance.audit({"customerId": customer_id, "limit": "1"})["nextToken"]
+    body, _, mac = token.partition(".")
+    forged = [
+        # Another filter's index has other key attributes: DynamoDB would refuse the key.
+        {"actor": "alice", "nextToken": token},
+        {"requestId": "R-1", "nextToken": token},
+        {"customerId": "C-other", "nextToken": token},
+        {"customerId": customer_id, "nextToken": body + "." + mac[::-1]},
+        {"customerId": customer_id, "nextToken": body[:-2] + "." + mac},
+        {"customerId": customer_id, "nextToken": body},
+        {"customerId": customer_id, "nextToken": "eyJlbnRyeUlkIjp7IkJPT0wiOnRydWV9fQ.x"},
+    ]
+    for params in forged:
+        with pytest.raises(ApiError) as error:
+            compliance.audit(params)
+        assert (error.value.status, error.value.code) == (400, "VALIDATION_ERROR"), params
+    # The same query (at another page size) still continues.
+    assert compliance.audit({"customerId": customer_id, "limit": "5", "nextToken": token})
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -225,7 +225,8 @@ def test_unknown_and_forgotten_customers(stack, agent, person):
 
     # Export holds the consent history; forget erases it with the rest.
     exported = run_request(agent, customer_id, "EXPORT")
-    with urllib.request.urlopen(exported["result"]["downloadUrl"], timeout=30) as response:
+    link = agent.download_link(exported["requestId"])["downloadUrl"]
+    with urllib.request.urlopen(link, timeout=30) as response:
         rows = list(csv.DictReader(io.StringIO(response.read().decode("utf-8"), newline="")))
     history = {r["value"] for r in rows if r["category"] == "consentHistory"}
     assert changed["changeId"] in history

@@ -60,6 +60,11 @@ def _export(api: ApiClient, customer_id: str) -> dict[str, Any]:
     return run_request(api, customer_id, "EXPORT")
 
 
+def _link(api: ApiClient, done: dict[str, Any]) -> str:
+    """The export's file is fetched through an explicitly issued link."""
+    return str(api.download_link(done["requestId"])["downloadUrl"])
+
+
 def _download(url: str) -> tuple[bytes, list[dict[str, str]]]:
     with urllib.request.urlopen(url, timeout=30) as response:
         body = response.read()
@@ -80,7 +85,9 @@ def test_export_holds_every_category_read_back_through_the_link(stack, agent):
     assert done["status"] == "COMPLETED", done
     assert done["statusText"] == "Export Processing - Completed"
     result = done["result"]
-    body, rows = _download(result["downloadUrl"])
+    assert result["fileAvailable"] is True and "downloadUrl" not in result
+    url = _link(agent, done)
+    body, rows = _download(url)
     assert body.startswith(b"category,record_id,field,value,recorded_at\r\n")
     assert len(rows) == result["rows"] and len(body) == result["bytes"]
     assert hashlib.sha256(body).hexdigest() == result["sha256"]
@@ -119,7 +126,7 @@ def test_export_holds_every_category_read_back_through_the_link(stack, agent):
     s3 = stack.client("s3")
     bucket = stack.env["EXPORTS_BUCKET"]
     key = f"exports/{done['requestId']}/export.csv"
-    assert urlparse(result["downloadUrl"]).path.endswith(key)
+    assert urlparse(url).path.endswith(key)
     head = s3.head_object(Bucket=bucket, Key=key)
     assert head["ServerSideEncryption"] == "aws:kms"
     assert head["SSEKMSKeyId"] == stack.env["EXPORTS_KMS_KEY_ARN"]
@@ -133,7 +140,7 @@ def test_export_holds_every_category_read_back_through_the_link(stack, agent):
     entries = audit_entries(stack, done["requestId"])
     events = [e.event_type for e in entries]
     assert events[:5] == ["SUBMITTED", "CONFIRMED", "EXPORT_FILE_PRODUCED", "APPLIED", "COMPLETED"]
-    assert set(events[5:]) == {"DOWNLOAD_LINK_ISSUED"}
+    assert events[5:] == ["DOWNLOAD_LINK_ISSUED"]
     produced = entries[2].details.as_dict()
     assert produced == {"rows": len(rows), "bytes": len(body), "sha256": result["sha256"]}
     assert entries[0].details.as_dict()["submittedBy"] == "alice"
@@ -154,7 +161,7 @@ def test_values_that_spreadsheets_would_evaluate_are_escaped(stack, agent):
     stack.seed([record])
 
     done = _export(agent, record["customerId"])
-    _, rows = _download(done["result"]["downloadUrl"])
+    _, rows = _download(_link(agent, done))
 
     facts = _facts(rows)
     assert facts["profile", "PROFILE", "firstName"]["value"] == "'=1+1"
@@ -174,7 +181,7 @@ def test_ceased_members_can_export_forgotten_ones_cannot(stack, agent):
     customer_id = record["customerId"]
     run_request(agent, customer_id, "CEASE_MARKETING")
     exported = _export(agent, customer_id)
-    assert exported["status"] == "COMPLETED" and exported["result"]["downloadUrl"]
+    assert exported["status"] == "COMPLETED" and exported["result"]["fileAvailable"]
 
     assert run_request(agent, customer_id, "FORGET")["status"] == "COMPLETED"
 
@@ -183,44 +190,60 @@ def test_ceased_members_can_export_forgotten_ones_cannot(stack, agent):
     assert error.value.status == 409 and "forgotten" in error.value.message
     # The earlier export went with them: no file, and no link to nothing.
     after = agent.request(exported["requestId"])
-    assert "downloadUrl" not in after.get("result", {})
+    assert after["result"]["fileAvailable"] is False and "fileAvailableUntil" not in after["result"]
+    with pytest.raises(ApiError) as gone:
+        agent.download_link(exported["requestId"])
+    assert gone.value.status == 409
     versions = stack.client("s3").list_object_versions(
         Bucket=stack.env["EXPORTS_BUCKET"], Prefix=f"exports/{exported['requestId']}"
     )
     assert not versions.get("Versions")
 
 
-def test_each_read_signs_a_new_link_and_audits_who_got_it(stack, agent, compliance):
+def test_a_link_is_issued_only_when_asked_and_audited_once_each(stack, agent, compliance):
     record = _member(stack)
     done = _export(agent, record["customerId"])
     request_id = done["requestId"]
     before = len(audit_entries(stack, request_id))
 
-    first = agent.request(request_id)["result"]
-    time.sleep(1.1)  # SigV4 signs to the second: a later link must differ
-    second = compliance.request(request_id)["result"]
+    # Reading the request, however often and by whom, signs nothing and audits nothing.
+    for reader in (agent, compliance, agent):
+        result = reader.request(request_id)["result"]
+        assert result["fileAvailable"] is True and "downloadUrl" not in result
+        assert result["fileAvailableUntil"] > done["completedAt"]
+    assert len(audit_entries(stack, request_id)) == before
 
-    assert first["downloadUrl"] != second["downloadUrl"]
+    first = agent.download_link(request_id)
+    time.sleep(1.1)  # SigV4 signs to the second: a later link must differ
+    second = compliance.download_link(request_id)
+
+    assert first["downloadUrl"] != second["downloadUrl"] and first["linkId"] != second["linkId"]
     query = parse_qs(urlparse(second["downloadUrl"]).query)
     assert query["X-Amz-Expires"] == ["900"] and query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
     assert second["expiresAt"] > first["expiresAt"]
     assert _download(first["downloadUrl"])[0] == _download(second["downloadUrl"])[0]
-    issued = [
-        e
-        for e in audit_entries(stack, request_id)[before:]
-        if e.event_type == "DOWNLOAD_LINK_ISSUED"
+    issued = [e for e in audit_entries(stack, request_id)[before:]]
+    assert [(e.event_type, e.actor, e.details["issuedTo"]) for e in issued] == [
+        ("DOWNLOAD_LINK_ISSUED", "alice", "alice"),
+        ("DOWNLOAD_LINK_ISSUED", "carol", "carol"),
     ]
-    assert [(e.actor, e.details["issuedTo"]) for e in issued] == [
-        ("alice", "alice"),
-        ("carol", "carol"),
-    ]
-    assert len({e.details["linkId"] for e in issued}) == 2
+    assert [e.details["linkId"] for e in issued] == [first["linkId"], second["linkId"]]
     assert issued[1].details["groups"] == ["compliance"]
     assert issued[1].details["expiresAt"] == second["expiresAt"]
 
-    # Requests of other types, and exports not yet done, answer no link and audit nothing.
-    ceased = run_request(agent, record["customerId"], "CEASE_MARKETING")
-    assert "downloadUrl" not in agent.request(ceased["requestId"]).get("result", {})
+    # Another agent, an export job, or any request that has no file: refused, nothing audited.
+    refusals = [
+        (ApiClient(stack.api_url, "dev:bob:agent"), request_id, 403),
+        (ApiClient(stack.api_url, "dev:job:export-job"), request_id, 403),
+        (agent, run_request(agent, record["customerId"], "CEASE_MARKETING")["requestId"], 409),
+        (agent, "R-nobody", 404),
+    ]
+    count = len(audit_entries(stack, request_id))
+    for caller, target, status in refusals:
+        with pytest.raises(ApiError) as error:
+            caller.download_link(target)
+        assert error.value.status == status, (target, status)
+    assert len(audit_entries(stack, request_id)) == count
 
 
 def test_a_crash_after_the_file_was_recorded_reuses_it_and_audits_once(stack, agent, monkeypatch):
@@ -251,7 +274,7 @@ def test_a_crash_after_the_file_was_recorded_reuses_it_and_audits_once(stack, ag
     assert len(versions) == 1, "the retry wrote the file again"
     events = [e.event_type for e in audit_entries(stack, done["requestId"])]
     assert events.count("EXPORT_FILE_PRODUCED") == 1 and events.count("APPLIED") == 1
-    body, _ = _download(done["result"]["downloadUrl"])
+    body, _ = _download(_link(agent, done))
     assert hashlib.sha256(body).hexdigest() == done["result"]["sha256"]
 
 

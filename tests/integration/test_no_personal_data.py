@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 
 import pytest
 
 from functions.shared.models import AuditEntryItem, bind
-from functions.shared.observability import logger
 from privacyctl.client import ApiError
 from tests.integration.conftest import personal_values, run_request, wait_for
-
-
-@pytest.fixture
-def captured_logs():
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    logger._logger.addHandler(handler)
-    previous = logger.log_level
-    logger.setLevel("DEBUG")
-    yield stream
-    logger.setLevel(previous)
-    logger._logger.removeHandler(handler)
 
 
 def test_a_full_run_leaves_no_personal_data_behind(

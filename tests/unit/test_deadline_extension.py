@@ -121,7 +121,7 @@ def test_the_queue_the_detail_and_the_deadline_check_use_the_new_deadline(deps):
     request = submit(deps)
     old_due = clock.parse(request.due_at)
     extended = _extend(deps, request.request_id)
-    assert describe_request(request.request_id, AGENT, deps).request.due_at == extended.due_at
+    assert describe_request(request.request_id, deps).request.due_at == extended.due_at
     (listed,) = list_requests(queue_filter(customer_id="C1"), 10, None, deps).requests
     assert listed.due_at == extended.due_at and listed.extension == extended.extension
     # Near the old deadline: no longer reported; near the new one: reported and audited.

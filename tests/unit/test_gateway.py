@@ -46,3 +46,31 @@ def test_function_answer_is_passed_through():
         invoke, "POST", "/x", {"Authorization": "Bearer dev:a:agent"}, "{}"
     )
     assert (status, headers["X-Request-Id"], json.loads(body)) == (202, "r", {"ok": True})
+
+
+def test_path_parameters_are_decoded_from_the_raw_segments():
+    event = proxy_event("GET", "/customers/C%2F1%201/privacy?x=1", {}, None, {"sub": "a"})
+    # The path as sent, the parameters decoded, the resource the route's template.
+    assert event["path"] == "/customers/C%2F1%201/privacy"
+    assert event["pathParameters"] == {"customerId": "C/1 1"}
+    assert event["resource"] == "/customers/{customerId}/privacy"
+    unknown = proxy_event("GET", "/nowhere/x", {}, None, {"sub": "a"})
+    assert (unknown["resource"], unknown["pathParameters"]) == ("/nowhere/x", None)
+
+
+def test_bodies_the_function_never_sees():
+    import io
+
+    from infra.local.gateway import MAX_BODY_BYTES, _read_body
+
+    assert _read_body("2", io.BytesIO(b"{}")) == ("{}", None)
+    assert _read_body(None, io.BytesIO(b"")) == (None, None)
+    for length, raw, status in (
+        ("3", b"\xff\xfe\xfd", 400),
+        ("three", b"", 400),
+        ("-1", b"", 400),
+        (str(MAX_BODY_BYTES + 1), b"", 413),
+    ):
+        body, refusal = _read_body(length, io.BytesIO(raw))
+        assert body is None and refusal is not None and refusal[0] == status
+        assert json.loads(refusal[2])["error"]["requestId"]

@@ -1,0 +1,43 @@
+"""The request body as JSON, or a 400: never a RecursionError, a decode error or an unbounded
+parse. Bodies of this API are small (files travel through S3), so the limits are tight."""
+
+from __future__ import annotations
+
+import binascii
+import json
+import re
+from itertools import accumulate
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from functions.shared.errors import ValidationError
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_DEPTH = 32
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def json_body(event: APIGatewayProxyEvent) -> Any:
+    try:
+        text = event.decoded_body
+    except (UnicodeDecodeError, binascii.Error, ValueError):
+        raise ValidationError("the request body is not UTF-8 text") from None
+    if not text:
+        raise ValidationError("the request body is not valid JSON")
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+        raise ValidationError(f"the request body is over {MAX_BODY_BYTES // 1024} KiB")
+    if nesting_depth(text) > MAX_DEPTH:
+        # Checked before parsing: json.loads recurses once per level and would overflow.
+        raise ValidationError(f"the request body nests deeper than {MAX_DEPTH} levels")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise ValidationError("the request body is not valid JSON") from None
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest bracket nesting outside strings (an upper bound for malformed text)."""
+    brackets = (_STEP[c] for c in _STRING.sub("", text) if c in _STEP)
+    return max(accumulate(brackets, initial=0))
