@@ -25,6 +25,9 @@ API_MD_ROUTES = {
     # Issue 18: the request queue and the deadline extension (docs/API.md).
     ("GET", "/privacy-requests"),
     ("POST", "/privacy-requests/{requestId}/extend"),
+    # Export links issued on request (docs/API.md, "Export download links"; added on main
+    # without this list).
+    ("POST", "/privacy-requests/{requestId}/download-link"),
     ("GET", "/customers/{customerId}/privacy"),
     ("GET", "/customers/{customerId}/processing-permissions"),
     ("PUT", "/customers/{customerId}/consents/{topic}"),
