@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
 from typing import Any
 
 from pydantic import Field
 
+from functions.api.query_params import parse_moment
 from functions.api.schemas import Answer
 from functions.audit.repository import AuditFilter
 from functions.audit.service import EntriesPage
 from functions.campaigns.rules import CAMPAIGN_RECORD_TYPE
 from functions.consents.rules import CONSENT_RECORD_TYPE
-from functions.shared import clock
 from functions.shared.audit_chain import Break, Problem, Verification
 from functions.shared.domain import RequestType
 from functions.shared.errors import ValidationError
@@ -20,24 +19,6 @@ from functions.shared.identifiers import KeyedHasher
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-
-
-def _moment(name: str, raw: str, end_of_day: bool) -> str:
-    """An ISO 8601 date or date-time, as the trail writes `at` (UTC, microseconds, 'Z'). A bare
-    date means the whole day: from its start, or to its end."""
-    try:
-        if len(raw) == 10:
-            day = datetime.fromisoformat(raw).date()
-            moment = datetime.combine(day, time.max if end_of_day else time.min, tzinfo=UTC)
-        else:
-            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                raise ValueError("no time zone")
-    except ValueError:
-        raise ValidationError(
-            f"{name} must be an ISO 8601 date or a date-time with a time zone"
-        ) from None
-    return clock.iso(moment)
 
 
 def audit_filter(
@@ -49,8 +30,8 @@ def audit_filter(
     start: str | None = None,
     end: str | None = None,
 ) -> AuditFilter:
-    begin = _moment("from", start, False) if start else None
-    until = _moment("to", end, True) if end else None
+    begin = parse_moment("from", start, False) if start else None
+    until = parse_moment("to", end, True) if end else None
     if begin and until and begin > until:
         raise ValidationError("from must not be later than to")
     # `type` names an audit event (SUBMITTED, COMPLETED, DEADLINE_PASSED, ...) or a request type.

@@ -89,17 +89,31 @@ def idempotency_key(app: APIGatewayRestResolver) -> str | None:
     return headers.get("idempotency-key") or headers.get("Idempotency-Key")
 
 
-def refuse_unknown_query(app: APIGatewayRestResolver, route: Callable[..., Any]) -> None:
-    """A query parameter the route does not declare is a mistake worth a 400 (a misspelt filter
-    would otherwise widen the answer silently)."""
-    allowed = set()
+def _query_names(route: Callable[..., Any]) -> set[str]:
+    names = set()
     for name, hint in get_type_hints(route, include_extras=True).items():
         for meta in getattr(hint, "__metadata__", ()):
             if isinstance(meta, Query):
-                allowed.add(meta.alias or name)
-    unknown = sorted(set(app.current_event.query_string_parameters or {}) - allowed)
+                names.add(meta.alias or name)
+    return names
+
+
+def refuse_unknown_query(app: APIGatewayRestResolver, route: Callable[..., Any]) -> None:
+    """A query parameter the route does not declare is a mistake worth a 400 (a misspelt filter
+    would otherwise widen the answer silently)."""
+    unknown = sorted(set(app.current_event.query_string_parameters or {}) - _query_names(route))
     if unknown:
         raise ValidationError(f"unknown query parameters: {', '.join(unknown)}")
+
+
+def refuse_repeated_query(
+    app: APIGatewayRestResolver, route: Callable[..., Any], repeatable: set[str]
+) -> None:
+    """A single-value parameter given twice is ambiguous: a 400, not the last one silently."""
+    given = app.current_event.multi_value_query_string_parameters or {}
+    for name in sorted(_query_names(route) - repeatable):
+        if len(given.get(name) or []) > 1:
+            raise ValidationError(f"{name} may be given once")
 
 
 def check_access(app: APIGatewayRestResolver) -> None:

@@ -4,10 +4,11 @@ sent. Python names are snake_case; the wire is camelCase (API.md)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 from pydantic.alias_generators import to_camel
 
 from functions.campaigns.rules import DEFAULT_PAGE_SIZE, Campaign
@@ -16,6 +17,7 @@ from functions.export.download_links import DownloadLink
 from functions.requests.service import PrivacyView, RequestView
 from functions.shared.domain import (
     ConsentStatus,
+    Extension,
     PrivacyRequest,
     PrivacyStatus,
     RequestStatus,
@@ -39,6 +41,32 @@ class SubmitRequestBody(Body):
     cascade: StrictBool = Field(
         default=False, description="FORGET only: also forget related contacts one level down."
     )
+
+
+# A free-text reason is kept on the request: bounded, printable, one paragraph or a few.
+REASON_CHARS = 1000
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+class ExtendBody(Body):
+    reason: str = Field(
+        min_length=1,
+        max_length=REASON_CHARS,
+        description="Why the deadline is extended (kept on the request, never logged or audited)",
+    )
+    days: StrictInt | None = Field(
+        default=None, ge=1, le=366, description="Fewer days than the regulation's limit"
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _printable(cls, reason: str) -> str:
+        reason = reason.strip()
+        if not reason:
+            raise ValueError("must not be blank")
+        if CONTROL_CHARACTERS.search(reason):
+            raise ValueError("must hold printable characters only (line breaks allowed)")
+        return reason
 
 
 class ConsentBody(Body):
@@ -105,6 +133,26 @@ class RequestSummary(Answer):
         )
 
 
+class ExtensionAnswer(Answer):
+    previous_due_at: str
+    due_at: str
+    extended_by: str
+    extended_at: str
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, extension: Extension | None) -> ExtensionAnswer | None:
+        if extension is None:
+            return None
+        return cls(
+            previous_due_at=extension.previous_due_at,
+            due_at=extension.due_at,
+            extended_by=extension.extended_by,
+            extended_at=extension.extended_at,
+            **_set(reason=extension.reason),
+        )
+
+
 class HistoryItem(Answer):
     status: RequestStatus
     at: str
@@ -132,6 +180,7 @@ class RequestDetail(RequestSummary):
     cascade_to: list[str] | None = None
     due_at: str | None = None
     jurisdiction: str | None = None
+    extension: ExtensionAnswer | None = None
 
     @classmethod
     def of_view(cls, view: RequestView) -> RequestDetail:
@@ -163,6 +212,7 @@ class RequestDetail(RequestSummary):
                 cascade_to=list(view.cascade_to) if view.cascade_to is not None else None,
                 due_at=request.due_at,
                 jurisdiction=request.jurisdiction,
+                extension=ExtensionAnswer.of(request.extension),
             ),
         )
 

@@ -1,14 +1,15 @@
-"""Privacy requests: submit, read, confirm, cancel, retry, and an export's download link."""
+"""Privacy requests: submit, the queue, read, confirm, cancel, retry, extend the deadline, and an
+export's download link."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
@@ -19,9 +20,23 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
 from functions.api.dependencies import api_dependencies
-from functions.api.operations import current_caller, idempotency_key, operation
+from functions.api.operations import (
+    current_caller,
+    idempotency_key,
+    operation,
+    refuse_repeated_query,
+    refuse_unknown_query,
+)
+from functions.api.request_schemas import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    ExtendedAnswer,
+    QueuePage,
+    queue_query,
+)
 from functions.api.schemas import (
     DownloadLinkAnswer,
+    ExtendBody,
     RequestDetail,
     RequestSummary,
     SubmitRequestBody,
@@ -30,7 +45,11 @@ from functions.api.schemas import (
 from functions.export.download_links import issue_download_link
 from functions.forget.retry import retry_request
 from functions.requests import service as requests
+from functions.requests.extension import ExtensionAsked, extend_deadline
+from functions.requests.service import list_requests
+from functions.shared import clock
 from functions.shared.caller import Caller, Group
+from functions.shared.domain import RequestStatus, RequestType
 from functions.shared.observability import metrics
 
 router = APIGatewayRouter()
@@ -194,3 +213,52 @@ def cancel(request_id: RequestId) -> Response[Any]:
 def retry(request_id: RequestId) -> Response[Any]:
     request = retry_request(request_id, current_caller(router), api_dependencies())
     return answer(RequestSummary.of(request), 202)
+
+
+@router.get(
+    "/privacy-requests",
+    **operation(
+        Group.AGENT,
+        Group.COMPLIANCE,
+        summary="The request queue, newest first, from indexes (never a scan)",
+        answer=QueuePage,
+        description="`status` may repeat. `overdue` and `dueBefore` select open requests. "
+        "`from`/`to` bound the creation time (a date is the whole day). A `nextToken` "
+        "continues only the listing it came from.",
+    ),
+)
+def get_queue(
+    status: Annotated[list[RequestStatus] | None, Query()] = None,
+    kind: Annotated[RequestType | None, Query(alias="type")] = None,
+    customer_id: Annotated[str | None, Query(alias="customerId", max_length=200)] = None,
+    submitted_by: Annotated[str | None, Query(alias="submittedBy", max_length=200)] = None,
+    due_before: Annotated[str | None, Query(alias="dueBefore", max_length=40)] = None,
+    overdue: Annotated[Literal["true", "false"] | None, Query()] = None,
+    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    next_token: Annotated[str | None, Query(alias="nextToken", max_length=4096)] = None,
+) -> Response[Any]:
+    refuse_unknown_query(router, get_queue)
+    refuse_repeated_query(router, get_queue, repeatable={"status"})
+    due = overdue == "true"
+    where = queue_query(status, kind, customer_id, submitted_by, due_before, due, start, end)
+    view = list_requests(where, limit, next_token or None, api_dependencies())
+    return answer(QueuePage.of(view, clock.now()))
+
+
+@router.post(
+    "/privacy-requests/<requestId>/extend",
+    **operation(
+        Group.COMPLIANCE,
+        summary="Extend a request's legal deadline once, with a reason, within the regulation",
+        answer=ExtendedAnswer,
+        errors=(404, 409),
+        description="GDPR Art. 12(3): up to two further months; CCPA: once, 45 more days. "
+        "Audited (DEADLINE_EXTENDED) without the reason.",
+    ),
+)
+def post_extend(request_id: RequestId, body: Annotated[ExtendBody, Body()]) -> Response[Any]:
+    asked = ExtensionAsked(body.reason, body.days)
+    request = extend_deadline(request_id, asked, current_caller(router), api_dependencies())
+    return answer(ExtendedAnswer.of(request))
