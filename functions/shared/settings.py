@@ -115,6 +115,8 @@ class ApiSettings(WorkflowSettings, ExportBucketSettings, SubmissionSettings):
     consent_confirmation_seconds: int = 72 * 3600
     # Re-permission campaigns (optional: without it those routes answer 503).
     campaign_state_machine_arn: str | None = None
+    # Swagger UI at /docs: the local stack only (the deployed API does not route /docs).
+    api_docs_ui: bool = False
 
 
 class AuditDigestSettings(Settings):

@@ -37,9 +37,19 @@ def dev_claims(authorization: str | None) -> dict[str, str] | None:
     }
 
 
+# Served by the local API function only: Swagger UI over the OpenAPI document.
+LOCAL_ONLY_PUBLIC = {("GET", "/docs")}
+
+
 @cache
 def _resources() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(r.path.strip("/").split("/")) for r in api_routes())
+
+
+@cache
+def _public() -> frozenset[tuple[str, str]]:
+    """Routes without an authorizer, as the CDK app declares them (no security in the document)."""
+    return frozenset({(r.method, r.path) for r in api_routes() if r.public} | LOCAL_ONLY_PUBLIC)
 
 
 def match_resource(raw_path: str) -> tuple[str, dict[str, str] | None]:
@@ -62,7 +72,11 @@ def match_resource(raw_path: str) -> tuple[str, dict[str, str] | None]:
 
 
 def proxy_event(
-    method: str, target: str, headers: dict[str, str], body: str | None, claims: dict[str, str]
+    method: str,
+    target: str,
+    headers: dict[str, str],
+    body: str | None,
+    claims: dict[str, str] | None,
 ) -> dict[str, Any]:
     url = urlsplit(target)
     query = parse_qs(url.query, keep_blank_values=True)
@@ -89,7 +103,8 @@ def proxy_event(
             "resourcePath": resource,
             "requestTimeEpoch": int(datetime.now(UTC).timestamp() * 1000),
             "identity": {"sourceIp": "127.0.0.1"},
-            "authorizer": {"claims": claims},
+            # A public route has no authorizer: API Gateway passes no claims, token or not.
+            "authorizer": {"claims": claims} if claims is not None else None,
         },
         "body": body,
         "isBase64Encoded": False,
@@ -106,8 +121,12 @@ def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str], b
 def handle(
     invoke: Invoke, method: str, target: str, headers: dict[str, str], body: str | None
 ) -> tuple[int, dict[str, str], bytes]:
+    resource, _ = match_resource(urlsplit(target).path)
+    public = (method, resource) in _public()
     claims = dev_claims(headers.get("Authorization") or headers.get("authorization"))
-    if claims is None:
+    if public:
+        claims = None
+    elif claims is None:
         return _error(
             401, "UNAUTHORIZED", "send 'Authorization: Bearer dev:<username>:<group>[+<group>]'"
         )
@@ -181,9 +200,16 @@ class LocalGateway:
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
 
-            do_GET = do_POST = do_PUT = do_DELETE = _serve
+            def __getattr__(self, name: str) -> Any:
+                # Every method (TRACE, QUERY, ...) is answered in the API's error shape, as API
+                # Gateway answers a method a resource does not declare, never socketserver's
+                # HTML 501.
+                if name.startswith("do_"):
+                    return self._serve
+                raise AttributeError(name)
 
             def log_message(self, format: str, *args: Any) -> None:
                 # Quiet: the functions' own structured logs say what happened.

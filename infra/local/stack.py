@@ -177,6 +177,7 @@ class LocalStack:
             KeyUsage="GENERATE_VERIFY_MAC",
         )["KeyMetadata"]["Arn"]
         env["AUDIT_DIGEST_EVERY"] = str(self.audit_digest_every)
+        env["API_DOCS_UI"] = "1"
         env["EXPORTS_BUCKET"] = f"{prefix}-exports"
         s3 = self.client("s3")
         s3.create_bucket(

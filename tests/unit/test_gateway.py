@@ -74,3 +74,19 @@ def test_bodies_the_function_never_sees():
         body, refusal = _read_body(length, io.BytesIO(raw))
         assert body is None and refusal is not None and refusal[0] == status
         assert json.loads(refusal[2])["error"]["requestId"]
+
+
+def test_public_routes_need_no_token_and_carry_no_claims():
+    seen = []
+
+    def invoke(event):
+        seen.append(event)
+        return {"statusCode": 200, "headers": {}, "body": "{}"}
+
+    for headers in ({}, {"Authorization": "Bearer dev:alice:agent"}):
+        status, _, _ = handle(invoke, "GET", "/openapi.json", headers, None)
+        assert status == 200
+    assert [e["requestContext"]["authorizer"] for e in seen] == [None, None]
+    # Every other route still needs one.
+    status, _, _ = handle(invoke, "POST", "/openapi.json", {}, None)
+    assert status == 401 and len(seen) == 2
