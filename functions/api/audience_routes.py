@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from functions.api.dependencies import api_dependencies
 from functions.audience_filter import uploads
-from functions.audience_filter.queue import screening_job, start_screening
+from functions.audience_filter.queue import receipt_key, screening_job, start_screening
 from functions.shared.caller import Caller, Group
 
 
@@ -29,6 +29,11 @@ def register(
     def get_filter(job_id: str) -> dict[str, Any]:
         caller().require(Group.AGENT, Group.EXPORT_JOB)
         return screening_job(job_id, api_dependencies().screening)
+
+    @app.get("/audiences/receipt-key")
+    def get_receipt_key() -> dict[str, Any]:
+        caller().require(Group.AGENT, Group.EXPORT_JOB, Group.COMPLIANCE)
+        return receipt_key(api_dependencies().screening)
 
     @app.post("/audiences/uploads")
     def post_upload() -> Response:

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from functions.audience_filter.files import AudienceFiles, ScreeningQueue
-from functions.audience_filter.jobs import AudienceJob, JobStatus
+from functions.audience_filter.jobs import AudienceJob, DestinationTakenError, JobStatus
+from functions.audience_filter.receipt_key import ReceiptKey
 from functions.shared.caller import Caller
 from functions.shared.clock import utc_now
 from functions.shared.errors import NotConfiguredError, NotFoundError, ValidationError
@@ -19,6 +20,7 @@ JOB_FIELDS = {"source", "destination", "identifierColumns", "topic", "format"}
 class Screening:
     files: AudienceFiles
     queue: ScreeningQueue
+    receipts: ReceiptKey
 
 
 class NoScreening:
@@ -32,6 +34,10 @@ class NoScreening:
     def queue(self) -> ScreeningQueue:
         raise NotConfiguredError("audience screening is not configured on this deployment")
 
+    @property
+    def receipts(self) -> ReceiptKey:
+        raise NotConfiguredError("audience screening is not configured on this deployment")
+
 
 def start_screening(raw: Any, caller: Caller, screening: Screening | NoScreening) -> dict[str, Any]:
     files, queue = screening.files, screening.queue
@@ -40,17 +46,36 @@ def start_screening(raw: Any, caller: Caller, screening: Screening | NoScreening
     unknown = set(raw) - JOB_FIELDS
     if unknown:
         raise ValidationError(f"unknown fields: {', '.join(sorted(unknown))}")
-    job = AudienceJob.from_dict(raw)
+    # Every job the API starts is a new job: it never owns an existing file.
+    job = replace(AudienceJob.from_dict(raw), requested_by=caller.username)
     if {job.source.bucket, job.destination.bucket} != {files.bucket}:
         raise ValidationError(f"audience files are read from and written to {files.bucket} only")
     try:
         files.describe(job.source)
     except NotFoundError as exc:
         raise ValidationError(str(exc)) from None
-    record = {**job.to_dict(), "status": JobStatus.QUEUED, "requestedBy": caller.username}
+    # A 409 now, before anything is written; the filter's writes are conditional besides, so a
+    # file that appears meanwhile fails the job instead of being replaced.
+    for taken in (job.destination, job.receipt, job.report):
+        if files.exists(taken):
+            raise DestinationTakenError(taken)
+    record = {**job.to_dict(), "status": JobStatus.QUEUED}
     files.save_job({**record, "queuedAt": utc_now()})
     queue.start(job.to_dict())
     return {"jobId": job.job_id}
+
+
+def receipt_key(screening: Screening | NoScreening) -> dict[str, Any]:
+    """GET /audiences/receipt-key: what verifies every screening receipt, offline."""
+    from functions.audience_filter.receipts import ALGORITHM, KEY_SPEC, pem
+
+    receipts = screening.receipts
+    return {
+        "keyId": receipts.key_id,
+        "keySpec": KEY_SPEC,
+        "algorithm": ALGORITHM,
+        "publicKey": pem(receipts.public_key()),
+    }
 
 
 def screening_job(job_id: str, screening: Screening | NoScreening) -> dict[str, Any]:
