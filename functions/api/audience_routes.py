@@ -1,5 +1,6 @@
-"""POST /audiences/filter and GET /audiences/filter/{jobId} (API.md, "Audience screening"); the
-upload routes (API.md, "Audience uploads") are served by functions/audience_filter/uploads.py."""
+"""POST /audiences/filter, GET /audiences/filter/{jobId} and GET /audiences/receipt-key (API.md,
+"Audience screening"); the upload routes (API.md, "Audience uploads") are served by
+functions/audience_filter/uploads.py."""
 
 from __future__ import annotations
 

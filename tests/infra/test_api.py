@@ -35,6 +35,8 @@ API_MD_ROUTES = {
     ("POST", "/audiences/uploads"),
     ("DELETE", "/audiences/uploads/{uploadId}"),
     ("GET", "/audiences/filter/{jobId}/download"),
+    # The screening receipts' public key (issue 16: receipts verified offline).
+    ("GET", "/audiences/receipt-key"),
     # Not yet in /work/shared/API.md (read-only here): re-permission campaigns (compliance).
     ("POST", "/repermission-campaigns"),
     ("GET", "/repermission-campaigns/{campaignId}"),

@@ -274,6 +274,10 @@ def test_privacyctl_filter_screens_a_local_file(
     assert "2 rows in, 1 out; dropped: CEASED 1" in out.out
     assert "upload [" in out.err and "100%" in out.err
     _no_identifiers_in(out.out, ceased, kept)
+    # The signed receipt came down beside the clean file, and vouches for it.
+    assert (tmp_path / "clean.csv.receipt.json").is_file()
+    assert main(["--api", stack.api_url, "audience", "verify-receipt", str(clean)]) == 0
+    assert capsys.readouterr().out.startswith("verified:")
     for prefix in ("requests/", "clean/requests/"):
         leftovers = audiences.s3(stack).list_objects_v2(
             Bucket=audiences.bucket(stack), Prefix=prefix
