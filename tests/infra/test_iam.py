@@ -184,6 +184,32 @@ def test_the_audit_key_keys_entries_for_writers_and_verifies_for_the_api_alone(
     )
 
 
+# Issue 16: only what writes clean files signs their receipts; the API hands out the public key.
+RECEIPT_SIGNERS = {"AudienceFilter", "AudienceCombine"}
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_the_receipt_key_signs_for_the_screening_functions_alone(synth: Synth, spec: Any) -> None:
+    """An asymmetric key (ECC_NIST_P256, SIGN_VERIFY): kms:Sign for the functions that write
+    clean files, kms:GetPublicKey for the API, nothing else for anyone."""
+    keys = [
+        (k, r)
+        for k, r in synth.of_type("AWS::KMS::Key").items()
+        if r["Properties"].get("KeySpec") == "ECC_NIST_P256"
+    ]
+    (key_id, key), *others = keys
+    assert not others and key["Properties"]["KeyUsage"] == "SIGN_VERIFY"
+    touching = [s for s in _function_statements(synth, spec.name) if _touches(s, key_id)]
+    actions = sorted(a for s in touching for a in _listed(s["Action"]))
+    variables = synth.function(spec.name)[1]["Properties"]["Environment"]["Variables"]
+    if spec.name in RECEIPT_SIGNERS:
+        assert actions == ["kms:Sign"] and "RECEIPT_KEY_ID" in variables
+    elif spec is API:
+        assert actions == ["kms:GetPublicKey"] and "RECEIPT_KEY_ID" in variables
+    else:
+        assert actions == [] and "RECEIPT_KEY_ID" not in variables
+
+
 def test_no_role_may_delete_rewrite_or_unlock_a_digest(synth: Synth) -> None:
     """The digest bucket is written by the digest function alone, with PutObject (and its own
     retention); nobody may delete a version, shorten a lock or bypass it."""

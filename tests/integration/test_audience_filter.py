@@ -51,6 +51,20 @@ def _drop(stack, key: str, body: bytes, topic: str = "", metadata: dict[str, str
     )
 
 
+def drop_with_topic(stack, name: str, body: bytes, topic: str) -> dict[str, Any]:
+    """A file for a topic, as the bucket's notification hands it over; answers its report. Put,
+    then the event delivered: moto 5.2.5 notifies a drop under incoming/ before its metadata
+    (the topic) is attached, and a multipart one twice, the first time without it (a clean file
+    the second job, another job, may then not replace)."""
+    key = f"exports/{name}"
+    metadata = {"topic": topic} if topic else {}
+    audiences.s3(stack).put_object(
+        Bucket=audiences.bucket(stack), Key=key, Body=body, Metadata=metadata
+    )
+    _deliver(stack, key)
+    return dict(json.loads(audiences.read(stack, f"clean/{key}.report.json")))
+
+
 def _no_identifiers_in(text: str, *people: dict[str, str]) -> None:
     for p in people:
         assert p["email"] not in text.lower() and p["id"] not in text and p["phone"] not in text
@@ -205,16 +219,7 @@ def test_topic_opt_outs_only_for_that_topic(stack, person):
     )
     body = b"email,phone\n" + customer["email"].encode() + b",\n"
     for topic, rows_out in (("newsletter", 0), ("offers", 1), ("", 1)):
-        # Put, then the notification's event handed over: moto 5.2.5 notifies a drop under
-        # incoming/ before its metadata (the topic) is attached, and a multipart one twice,
-        # the first time without it (whose clean file the second job may then not replace).
-        name = f"exports/topic-{uuid.uuid4().hex[:6]}.csv"
-        metadata = {"topic": topic} if topic else {}
-        audiences.s3(stack).put_object(
-            Bucket=audiences.bucket(stack), Key=name, Body=body, Metadata=metadata
-        )
-        _deliver(stack, name)
-        report = json.loads(audiences.read(stack, f"clean/{name}.report.json"))
+        report = drop_with_topic(stack, f"topic-{uuid.uuid4().hex[:6]}.csv", body, topic)
         assert report["rowsOut"] == rows_out, topic
 
 
