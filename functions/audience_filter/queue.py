@@ -9,6 +9,7 @@ from typing import Any
 from functions.audience_filter.files import AudienceFiles, ScreeningQueue
 from functions.audience_filter.jobs import AudienceJob, DestinationTakenError, JobStatus
 from functions.audience_filter.receipt_key import ReceiptKey
+from functions.audience_filter.receipts import ALGORITHM, KEY_SPEC, pem
 from functions.shared.caller import Caller
 from functions.shared.clock import utc_now
 from functions.shared.errors import NotConfiguredError, NotFoundError, ValidationError
@@ -67,8 +68,6 @@ def start_screening(raw: Any, caller: Caller, screening: Screening | NoScreening
 
 def receipt_key(screening: Screening | NoScreening) -> dict[str, Any]:
     """GET /audiences/receipt-key: what verifies every screening receipt, offline."""
-    from functions.audience_filter.receipts import ALGORITHM, KEY_SPEC, pem
-
     receipts = screening.receipts
     return {
         "keyId": receipts.key_id,

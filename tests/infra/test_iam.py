@@ -46,9 +46,15 @@ def _touches(statement: dict[str, Any], logical_id: str) -> bool:
 
 
 def _all_statements(synth: Synth) -> dict[str, list[dict[str, Any]]]:
-    """Every Allow statement of every identity policy in the stack, by role."""
+    """Every Allow statement of every identity policy in the stack, by role: the role's default
+    policy and, once that passes IAM's size limit, the overflow managed policies CDK adds (the
+    API's role has one)."""
     by_role: dict[str, list[dict[str, Any]]] = {}
-    for policy in synth.of_type("AWS::IAM::Policy").values():
+    policies = [
+        *synth.of_type("AWS::IAM::Policy").values(),
+        *synth.of_type("AWS::IAM::ManagedPolicy").values(),
+    ]
+    for policy in policies:
         for role in policy["Properties"].get("Roles", []):
             by_role.setdefault(role["Ref"], []).extend(
                 policy["Properties"]["PolicyDocument"]["Statement"]
