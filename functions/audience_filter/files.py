@@ -46,7 +46,8 @@ class StoredObject:
 class AudienceFiles:
     def __init__(self, bucket: str, client: Any = None) -> None:
         self.bucket = bucket
-        self._client = client or boto3.client("s3")
+        # Any: the conditional writes pass their condition as keyword arguments.
+        self._client: Any = client or boto3.client("s3")
 
     def describe(self, location: S3Location) -> StoredObject:
         try:

@@ -178,12 +178,12 @@ def combine_parts(
         chunk for output in outputs for chunk in deps.files.digest_chunks(output.location)
     )
     source = Digest(str(report["source"]["sha256"]), int(report["source"]["bytes"]))
-    screened = Screened(
+    finished = Screened(
         report["snapshotAt"], int(report["suppressedHashesConsidered"]), counts, source, clean
     )
     try:
         deps.files.concatenate(outputs, job.destination, CONTENT_TYPES[job.format], job.job_id)
-        result = publish_report(job, screened, deps.files, deps.receipts)
+        result = publish_report(job, finished, deps.files, deps.receipts)
     except ConflictError as exc:
         logger.info("split screening job failed", extra={"jobId": job.job_id, "code": exc.code})
         record = failed(record, exc.code, str(exc))

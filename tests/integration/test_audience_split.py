@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import hashlib
 import json
 import random
 import time
@@ -198,6 +199,16 @@ def test_a_large_file_is_screened_in_parts_exactly_as_in_one_piece(stack, people
     assert split_bytes == single_bytes
     report = json.loads(audiences.read(stack, f"clean/{name}.report.json"))
     assert _counts(report) == _counts(in_place) == _counts(record)
+    # Both paths receipt their clean file: the split one hashed the parts as it joined them.
+    from functions.audience_filter.verify import verify_clean_file
+
+    key = stack.client("kms").get_public_key(KeyId=stack.env["RECEIPT_KEY_ID"])["PublicKey"]
+    source_hash = hashlib.sha256(audiences.read(stack, name)).hexdigest()
+    for clean in (f"clean/{name}", f"clean/single-{name}"):
+        uri = f"s3://{audiences.bucket(stack)}/{clean}"
+        receipt = verify_clean_file(uri, key, s3_client=audiences.s3(stack))
+        assert receipt["source"]["sha256"] == source_hash
+        assert receipt["counts"]["kept"] == record["rowsOut"]
     assert report["dropped"] == dropped
     assert report["malformed"]["lines"] == bad_lines
     assert report["rowsIn"] == rows
