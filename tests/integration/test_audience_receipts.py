@@ -399,3 +399,66 @@ def test_an_insider_who_rewrites_file_and_receipt_without_the_key_is_caught(
         )
         with pytest.raises(ReceiptError, match="signature"):
             verify_clean_file(_uri(stack, legit["clean"]), public_key, s3_client=s3)
+
+
+@pytest.mark.parametrize("field", ["jobId", "requestedBy"])
+def test_a_caller_cannot_claim_a_job_or_a_name(stack, mallory, legit, field):
+    """Only a retry of the same job may replace its output: the API names every job itself, so
+    no caller can pass as the job (or the user) that wrote a clean file."""
+    before = _snapshot(stack, *_outputs(legit["clean"]))
+    claim = {"jobId": legit["job"]["jobId"], "requestedBy": "alice"}[field]
+    with pytest.raises(ApiError) as caught:
+        mallory.call(
+            "POST",
+            "/audiences/filter",
+            {
+                "source": _uri(stack, f"exports/probe-{legit['tag']}/legit.csv"),
+                "destination": _uri(stack, legit["clean"]),
+                "identifierColumns": {"email": "email"},
+                field: claim,
+            },
+        )
+    assert caught.value.status == 400 and field in caught.value.message
+    assert _snapshot(stack, *_outputs(legit["clean"])) == before
+
+
+def test_a_receipt_is_checked_offline_with_the_public_key_alone(
+    stack, legit, public_key, tmp_path, capsys, monkeypatch
+):
+    path, _ = _local_copy(stack, tmp_path, legit["clean"])
+    pem = tmp_path / "receipts.pem"
+    pem.write_bytes(public_key)
+    # No API address anywhere: the key is all it needs.
+    monkeypatch.delenv("PRIVACYCTL_API", raising=False)
+    monkeypatch.chdir(tmp_path)
+    code, said = _verify(
+        ["audience", "verify-receipt", str(path), "--public-key", str(pem)], capsys
+    )
+    assert code == 0 and said.startswith("verified:"), said
+    code, said = _verify(
+        ["--output", "json", "audience", "verify-receipt", str(path), "--public-key", str(pem)],
+        capsys,
+    )
+    assert code == 0 and json.loads(said)["receipt"]["jobId"] == legit["job"]["jobId"]
+
+
+def test_a_dropped_file_whose_key_is_not_a_plain_name_is_skipped(stack):
+    tag = uuid.uuid4().hex[:8]
+    for key in (f"incoming/odd-{tag}/%2e%2e/x.csv", f"incoming/odd-{tag}/a\\b.csv"):
+        _put(stack, key, b"email,phone\nx@example.org,\n")
+    listed = audiences.s3(stack).list_objects_v2(
+        Bucket=audiences.bucket(stack), Prefix=f"clean/odd-{tag}"
+    )
+    assert listed.get("KeyCount", 0) == 0
+    event = {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "s3": {
+                    "bucket": {"name": audiences.bucket(stack)},
+                    "object": {"key": f"incoming/odd-{tag}/..%2Fx.csv"},
+                },
+            }
+        ]
+    }
+    assert [j["status"] for j in _invoke(stack, event)["jobs"]] == ["SKIPPED"]
