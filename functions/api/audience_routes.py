@@ -23,7 +23,8 @@ def register(
     def post_filter() -> Response:
         who = caller()
         who.require(Group.AGENT, Group.EXPORT_JOB)
-        started = start_screening(body(), who, api_dependencies().screening)
+        deps = api_dependencies()
+        started = start_screening(body(), who, deps.screening, deps.hasher)
         return Response(202, content_types.APPLICATION_JSON, json.dumps(started))
 
     @app.get("/audiences/filter/<job_id>")

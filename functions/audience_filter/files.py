@@ -60,6 +60,13 @@ class AudienceFiles:
         metadata = {k.lower(): v for k, v in head.get("Metadata", {}).items()}
         return StoredObject(location, str(head["ETag"]), metadata, int(head["ContentLength"]))
 
+    def head(self, location: S3Location, size: int) -> bytes:
+        """The object's first `size` bytes (fewer if it is shorter)."""
+        body = self._client.get_object(
+            Bucket=location.bucket, Key=location.key, Range=f"bytes=0-{size - 1}"
+        )["Body"]
+        return bytes(body.read())
+
     def download(self, location: S3Location, path: Path) -> None:
         try:
             self._client.download_file(location.bucket, location.key, str(path))

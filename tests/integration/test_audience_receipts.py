@@ -233,12 +233,31 @@ def test_api_columns_must_be_in_the_header_and_are_recorded_on_the_job(stack, ma
     tag = uuid.uuid4().hex[:8]
     source, clean = f"exports/cols-{tag}.csv", f"clean/cols-{tag}.csv"
     _put(stack, source, HEADER + b"Di,di@example.org,,Hull\n")
-    job = _screen(mallory, stack, source, clean, {"customerId": "customer_id"})
-    assert job["status"] == "FAILED" and job["error"]["code"] == "VALIDATION_ERROR"
-    assert "customer_id" in job["error"]["message"]
-    assert job["identifierColumns"] == {"customerId": "customer_id"}
-    assert job["requestedBy"] == "mallory"
+    gz = f"exports/cols-{tag}.csv.gz"
+    _put(stack, gz, __import__("gzip").compress(HEADER + b"Di,di@example.org,,Hull\n"))
+    # The API reads the header (of a gzip file too) and refuses at once, writing nothing.
+    for file in (source, gz):
+        with pytest.raises(ApiError) as caught:
+            _screen(mallory, stack, file, clean, {"customerId": "customer_id"})
+        assert caught.value.status == 400 and "customer_id" in caught.value.message
     assert _snapshot(stack, *_outputs(clean)) == dict.fromkeys(_outputs(clean))
+    # A job that gets past the API (queued otherwise) fails before writing anything.
+    job = {
+        "jobId": str(uuid.uuid4()),
+        "source": _uri(stack, source),
+        "destination": _uri(stack, clean),
+        "identifierColumns": {"customerId": "customer_id"},
+        "requestedBy": "mallory",
+    }
+    assert _invoke(stack, {"screeningJob": job})["status"] == "FAILED"
+    record = json.loads(audiences.read(stack, f"jobs/{job['jobId']}.json"))
+    assert record["error"]["code"] == "VALIDATION_ERROR"
+    assert _snapshot(stack, *_outputs(clean)) == dict.fromkeys(_outputs(clean))
+    # Columns the header has: the job records them and who asked.
+    done = _screen(mallory, stack, source, clean, {"customerId": "name", "email": "email"})
+    assert done["status"] == "SUCCEEDED"
+    assert done["identifierColumns"] == {"customerId": "name", "email": "email"}
+    assert done["requestedBy"] == "mallory"
 
 
 def test_conditional_writes_hold_for_multipart_uploads_on_moto(stack, tmp_path, monkeypatch):
