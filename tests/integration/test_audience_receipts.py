@@ -164,6 +164,21 @@ def test_a_new_version_of_a_dropped_file_does_not_replace_the_clean_copy(stack):
     assert before[clean] == b"email,phone\nfirst@example.org,\n"
     _put(stack, f"incoming/{name}", b"email,phone\nsecond@example.org,\n")
     assert _snapshot(stack, *_outputs(clean)) == before
+    # The notification's job for the new version (re-delivered: answered from its record).
+    event = {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "s3": {
+                    "bucket": {"name": audiences.bucket(stack)},
+                    "object": {"key": f"incoming/{name}"},
+                },
+            }
+        ]
+    }
+    (job,) = _invoke(stack, event)["jobs"]
+    record = json.loads(audiences.read(stack, f"jobs/{job['jobId']}.json"))
+    assert (record["status"], record["error"]["code"]) == ("FAILED", "CONFLICT")
 
 
 def test_a_dropped_file_is_screened_by_the_configured_columns_not_its_metadata(stack, agent):
