@@ -378,6 +378,11 @@ class Functions(Construct):
                     ],
                 )
             )
+        if access.receipts is not None:
+            action = {"sign": "kms:Sign", "public-key": "kms:GetPublicKey"}[access.receipts]
+            role.add_to_policy(
+                iam.PolicyStatement(actions=[action], resources=[security.receipt_key.key_arn])
+            )
         bucket_actions = {a for b in access.buckets for a in b.actions}
         if not (
             access.tables or reads_hmac_key(spec) or {"GetObject", "PutObject"} & bucket_actions

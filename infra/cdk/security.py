@@ -72,6 +72,20 @@ class Security(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
 
+        # Signs every clean audience file's receipt (functions/audience_filter/receipts.py): an
+        # asymmetric key, so that anyone holding the public key verifies a receipt offline and
+        # only the screening functions can make one. KMS cannot rotate asymmetric keys.
+        self.receipt_key = kms.Key(
+            self,
+            "ReceiptKey",
+            alias=f"alias/{prefix}-audience-receipts",
+            description="Signs audience screening receipts (Sign / GetPublicKey)",
+            key_spec=kms.KeySpec.ECC_NIST_P256,
+            key_usage=kms.KeyUsage.SIGN_VERIFY,
+            # A lost key leaves every receipt unverifiable.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
         self.hmac_secret_name = f"{prefix}-hmac-key"
         self.hmac_secret = secretsmanager.Secret(
             self,

@@ -108,6 +108,7 @@ class PrivacyStack(Stack):
             "AUDIENCES_BUCKET": self.storage.names["audiences"],
             "AUDIT_DIGEST_BUCKET": self.storage.names["audit-digests"],
             "AUDIT_KEY_ID": self.security.audit_key.key_arn,
+            "RECEIPT_KEY_ID": self.security.receipt_key.key_arn,
             # By name: every writer's environment names it before the function exists.
             "AUDIT_DIGEST_FUNCTION": f"{prefix}-AuditDigest",
         }
