@@ -15,6 +15,7 @@ import pytest
 # infra.cdk (imported first, as the package of these modules) quiets jsii before it starts.
 from infra.cdk.app import build_app
 from infra.cdk.stack import PrivacyStack
+from tests.infra.checkov import CheckovRun
 
 if TYPE_CHECKING:
     from aws_cdk.assertions import Template
@@ -29,6 +30,8 @@ class Synth:
     template: dict[str, Any]
     validation_error: str | None
     seconds: float
+    # checkov on this template, running in the background (tests/infra/test_checkov.py).
+    checkov: CheckovRun
     _assertions: Template | None = field(default=None, repr=False)
 
     @property
@@ -97,11 +100,24 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
     template = json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
     _SUMMARY["synth (build + synth, one session)"] = f"{seconds:.1f} s"
     _SUMMARY["template resources"] = str(len(template["Resources"]))
-    yield Synth(outdir, stack, template, error, seconds)
+    checkov = CheckovRun(tmp_path_factory.mktemp("checkov"), template)
+    yield Synth(outdir, stack, template, error, seconds, checkov)
+    checkov.close()
 
 
 def record(name: str, value: str) -> None:
     _SUMMARY[name] = value
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # An xdist worker hands its figures to the controller, which prints the summary.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["infra_summary"] = json.dumps(_SUMMARY)
+
+
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    _SUMMARY.update(json.loads(getattr(node, "workeroutput", {}).get("infra_summary", "{}")))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
