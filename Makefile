@@ -67,7 +67,7 @@ synth: $(STAMP)
 # checkov by hand on what `make synth` wrote (make test runs it in tests/infra/test_checkov.py).
 checkov: synth $(CHECKOV_STAMP)
 	$(CHECKOV_VENV)/bin/checkov --framework cloudformation --skip-download --compact --quiet \
-		$(addprefix -f ,$(wildcard cdk.out/*.template.json))
+		$$(printf -- '-f %s ' cdk.out/*.template.json)
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
