@@ -111,10 +111,12 @@ class CompletionEvents(Construct):
             resource_name=self.log_group.log_group_name,
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
+        # By name: a rule on a custom bus is "bus|rule" by reference.
+        self.rule_name = f"{prefix}-privacy-request-completed"
         self.rule = events.Rule(
             self,
             "Completed",
-            rule_name=f"{prefix}-privacy-request-completed",
+            rule_name=self.rule_name,
             event_bus=self.bus,
             event_pattern=events.EventPattern(
                 source=[EVENT_SOURCE], detail_type=[COMPLETED_DETAIL_TYPE]

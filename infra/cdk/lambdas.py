@@ -207,6 +207,7 @@ class Functions(Construct):
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
         self.dead_letters: dict[str, sqs.Queue] = {}
+        self.schedules: dict[str, events.Rule] = {}
         for spec in FUNCTIONS:
             access = accesses[spec.name]
             name = f"{prefix}-{spec.name}"
@@ -384,7 +385,9 @@ class Functions(Construct):
                 storage.notify(bucket, key_prefix, function)
             spec = self._specs[name]
             if spec.schedule is not None:
-                schedule(self, name, function, spec.schedule, self.dead_letters[name])
+                self.schedules[name] = schedule(
+                    self, name, function, spec.schedule, self.dead_letters[name]
+                )
 
     def _grant_data(
         self,

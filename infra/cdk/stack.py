@@ -187,6 +187,20 @@ class PrivacyStack(Stack):
             state_machine=self.workflow.state_machine,
             rest_api=self.api.rest_api,
             dead_letters=[self.events.dead_letters, *self.functions.dead_letters.values()],
+            dead_lettering_functions=[
+                self.functions.functions[name] for name in self.functions.dead_letters
+            ],
+            # EventBridge's metrics: a custom bus's rule by bus and name, the default's by name.
+            dead_lettering_rules={
+                "CompletedLog": {
+                    "EventBusName": self.events.bus.event_bus_name,
+                    "RuleName": self.events.rule_name,
+                },
+                **{
+                    f"{name}Schedule": {"RuleName": rule.rule_name}
+                    for name, rule in self.functions.schedules.items()
+                },
+            },
         )
 
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)

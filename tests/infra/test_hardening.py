@@ -172,3 +172,29 @@ def test_the_access_log_bucket_keeps_deleted_logs_for_a_while(synth: Synth) -> N
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     (rule,) = props["LifecycleConfiguration"]["Rules"]
     assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+
+
+def test_an_event_that_cannot_be_dead_lettered_raises_an_alarm(synth: Synth) -> None:
+    """A dead-letter queue's key that refuses its writer would otherwise lose events quietly."""
+    alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()]
+    lambda_alarms = {
+        json.dumps(a["Dimensions"]) for a in alarms if a["MetricName"] == "DeadLetterErrors"
+    }
+    for name in ASYNC:
+        function_id, _ = synth.function(name)
+        dimensions = [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
+        assert json.dumps(dimensions) in lambda_alarms, name
+    rule_alarms = [
+        {d["Name"]: d["Value"] for d in a["Dimensions"]}
+        for a in alarms
+        if a["MetricName"] == "InvocationsFailedToBeSentToDlq"
+    ]
+    for rule_id, rule in synth.of_type("AWS::Events::Rule").items():
+        props = rule["Properties"]
+        if not any("DeadLetterConfig" in t for t in props["Targets"]):
+            continue
+        if "EventBusName" in props:  # a custom bus's rule: by bus and name
+            wanted = {"EventBusName": props["EventBusName"], "RuleName": props["Name"]}
+        else:
+            wanted = {"RuleName": {"Ref": rule_id}}
+        assert wanted in rule_alarms, rule_id
