@@ -16,11 +16,10 @@ import pytest
 from infra.cdk.app import build_app
 from infra.cdk.stack import PrivacyStack
 from tests.infra.checkov import CheckovRun
+from tests.summary import SUMMARY, record  # noqa: F401  (record: tests/infra import it from here)
 
 if TYPE_CHECKING:
     from aws_cdk.assertions import Template
-
-_SUMMARY: dict[str, str] = {}
 
 
 @dataclass
@@ -98,30 +97,8 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
         error = str(exc)
     seconds = time.monotonic() - start
     template = json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
-    _SUMMARY["synth (build + synth, one session)"] = f"{seconds:.1f} s"
-    _SUMMARY["template resources"] = str(len(template["Resources"]))
+    SUMMARY["synth (build + synth, one session)"] = f"{seconds:.1f} s"
+    SUMMARY["template resources"] = str(len(template["Resources"]))
     checkov = CheckovRun(tmp_path_factory.mktemp("checkov"), template)
     yield Synth(outdir, stack, template, error, seconds, checkov)
     checkov.close()
-
-
-def record(name: str, value: str) -> None:
-    _SUMMARY[name] = value
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    # An xdist worker hands its figures to the controller, which prints the summary.
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:
-        workeroutput["infra_summary"] = json.dumps(_SUMMARY)
-
-
-def pytest_testnodedown(node: Any, error: Any) -> None:
-    _SUMMARY.update(json.loads(getattr(node, "workeroutput", {}).get("infra_summary", "{}")))
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _SUMMARY:
-        terminalreporter.section("infra")
-        for name, value in _SUMMARY.items():
-            terminalreporter.write_line(f"{name}: {value}")
