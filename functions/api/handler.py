@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError as PydanticValidationError
 
-from functions.api import audience_routes
+from functions.api import audience_routes, public_routes
 from functions.api.audit_schemas import audit_page, parse_audit_query, verification
 from functions.api.auth import Caller, Group, caller_from_claims
 from functions.api.bodies import json_body
@@ -28,7 +28,6 @@ from functions.api.dependencies import api_dependencies
 from functions.api.errors import domain_error_response, error_response, invalid_body_response
 from functions.api.resolver import RestResolver
 from functions.api.schemas import (
-    ConfirmConsentBody,
     ConsentBody,
     StartCampaignBody,
     SubmitRequestBody,
@@ -43,7 +42,7 @@ from functions.audit.service import find_entries, verify_trail
 from functions.campaigns.rules import validate_campaign
 from functions.campaigns.service import resume_campaign, start_campaign
 from functions.consents.rules import validate_choice
-from functions.consents.service import confirm_consent, record_consent
+from functions.consents.service import record_consent
 from functions.export.download_links import issue_download_link
 from functions.forget.retry import retry_request
 from functions.requests import service as requests
@@ -235,14 +234,6 @@ def put_consent(customer_id: str, topic: str) -> dict[str, Any]:
     return consent_outcome(outcome)
 
 
-@app.post("/consents/confirm")
-def confirm_consent_route() -> dict[str, Any]:
-    caller = _caller()
-    caller.require(Group.AGENT)
-    body = parse(event=_json_body(), model=ConfirmConsentBody)
-    return consent_outcome(confirm_consent(body.token, caller.username, api_dependencies()))
-
-
 @app.post("/repermission-campaigns")
 def start_campaign_route() -> Response:
     caller = _caller()
@@ -274,6 +265,8 @@ def resume_campaign_route(campaign_id: str) -> Response:
 
 
 audience_routes.register(app, _caller, _json_body)
+# The customer's double opt-in confirmation (no staff caller): functions/api/public_routes.py.
+public_routes.register(app, _json_body)
 
 
 @app.exception_handler(DomainError)

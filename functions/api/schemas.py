@@ -123,6 +123,8 @@ class ConsentBody(BaseModel):
 
 
 class ConfirmConsentBody(BaseModel):
+    """POST /public/consents/confirm: the customer's confirmation token, the route's credential."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     token: str = Field(min_length=32, max_length=256)
@@ -142,8 +144,9 @@ def consent_outcome(outcome: ConsentOutcome) -> dict[str, Any]:
         "changeId": outcome.change_id,
         "changed": outcome.changed,
     }
-    if outcome.token:
-        body["confirmation"] = {"token": outcome.token, "expiresAt": outcome.expires_at}
+    if outcome.expires_at:
+        # The token went to the customer (ConsentConfirmationRequested); never to the caller.
+        body["confirmation"] = {"expiresAt": outcome.expires_at}
     return {key: value for key, value in body.items() if value is not None}
 
 

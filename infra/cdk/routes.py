@@ -1,6 +1,7 @@
 """The API's routes, read from the modules of functions/api (the resolver's decorators: the
 handler's own and those it registers from other modules, e.g. audience_routes.py), so API Gateway
-declares exactly what the function serves."""
+declares exactly what the function serves. The routes of public_routes.py, and only those, are
+public (the customer's, no staff token): their paths start with PUBLIC_PREFIX, no other does."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from pydantic import BaseModel
 
 API_PACKAGE = Path(__file__).resolve().parents[2] / "functions" / "api"
 SCHEMAS_MODULE = "functions.api.schemas"
+PUBLIC_MODULE = "public_routes.py"
+PUBLIC_PREFIX = "/public/"
 _METHODS = {"get", "post", "put", "patch", "delete"}
 _PARAM = re.compile(r"<(\w+)>")
 
@@ -24,6 +27,8 @@ class Route:
     method: str  # GET, POST, ...
     path: str  # API Gateway form: /customers/{customerId}/privacy
     body_model: str | None = None  # the pydantic model the handler parses the body with
+    # Served without the Cognito authorizer (and throttled on its own): the customer's route.
+    public: bool = False
 
     @property
     def path_parameters(self) -> list[str]:
@@ -52,7 +57,18 @@ def api_routes(package: Path = API_PACKAGE) -> list[Route]:
     routes = []
     for module in sorted(package.glob("*.py")):
         routes += _routes_of(module)
+    for route in routes:
+        # One rule two ways, so that a glance at a path says whether it needs a staff token.
+        if route.public != route.path.startswith(PUBLIC_PREFIX):
+            raise ValueError(
+                f"{route.method} {route.path}: public routes are those of {PUBLIC_MODULE}, "
+                f"and only their paths start with {PUBLIC_PREFIX}"
+            )
     return sorted(routes, key=lambda r: (r.path, r.method))
+
+
+def public_routes(package: Path = API_PACKAGE) -> list[Route]:
+    return [route for route in api_routes(package) if route.public]
 
 
 def _routes_of(module: Path) -> list[Route]:
@@ -75,6 +91,7 @@ def _routes_of(module: Path) -> list[Route]:
                         decorator.func.attr.upper(),
                         _gateway_path(str(decorator.args[0].value)),
                         _body_model(node),
+                        public=module.name == PUBLIC_MODULE,
                     )
                 )
     return routes
