@@ -1,6 +1,7 @@
 """The REST API: the routes functions/api/handler.py serves, each a Lambda proxy behind a Cognito
-user pool authorizer, with access logs, throttling, request validation and error answers in the
-shape of API.md."""
+user pool authorizer (but the public routes of functions/api/public_routes.py: no authorizer,
+throttled on their own), with access logs, throttling, request validation and error answers in
+the shape of API.md."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from constructs import Construct
 from functions.api.auth import Group
 from infra.cdk.config import StackConfig
 from infra.cdk.nag import acknowledge
-from infra.cdk.routes import api_routes, body_schema
+from infra.cdk.routes import Route, api_routes, body_schema
 
 _ACCESS_LOG = {
     "requestId": "$context.requestId",
@@ -63,6 +64,24 @@ _GATEWAY_ERRORS = (
 )
 
 
+def _public_throttling(
+    routes: list[Route], config: StackConfig
+) -> dict[str, apigw.MethodDeploymentOptions]:
+    """Each public method's own limits (a method setting replaces the stage's for that method,
+    so the other settings are repeated)."""
+    return {
+        f"{route.path}/{route.method}": apigw.MethodDeploymentOptions(
+            throttling_rate_limit=config.public_rate_limit,
+            throttling_burst_limit=config.public_burst_limit,
+            logging_level=apigw.MethodLoggingLevel.ERROR,
+            data_trace_enabled=False,
+            metrics_enabled=True,
+        )
+        for route in routes
+        if route.public
+    }
+
+
 def _error_template(code: str, message: str) -> str:
     body = {"error": {"code": code, "message": message, "requestId": "$context.requestId"}}
     return json.dumps(body)
@@ -80,6 +99,7 @@ class Api(Construct):
     ) -> None:
         super().__init__(scope, id)
         prefix = config.prefix
+        routes = api_routes()
         self.user_pool, self.client = self._user_pool(config)
         authorizer = apigw.CognitoUserPoolsAuthorizer(
             self,
@@ -110,9 +130,11 @@ class Api(Construct):
                 throttling_rate_limit=config.api_rate_limit,
                 throttling_burst_limit=config.api_burst_limit,
                 logging_level=apigw.MethodLoggingLevel.ERROR,
-                # Full request/response logging would write bodies, i.e. personal data.
+                # Full request/response logging would write bodies, i.e. personal data (and a
+                # public route's body is a credential).
                 data_trace_enabled=False,
                 metrics_enabled=True,
+                method_options=_public_throttling(routes, config),
             ),
         )
         if config.api_gateway_cloudwatch_role:
@@ -141,7 +163,7 @@ class Api(Construct):
         )
         integration = apigw.LambdaIntegration(handler, proxy=True, allow_test_invoke=False)
         models: dict[str, apigw.IModel] = {}
-        for route in api_routes():
+        for route in routes:
             request_models = None
             if route.body_model:
                 if route.body_model not in models:
@@ -157,17 +179,33 @@ class Api(Construct):
                         self, f"{route.body_model}Ref", cfn_model.ref
                     )
                 request_models = {"application/json": models[route.body_model]}
-            self.rest_api.root.resource_for_path(route.path).add_method(
+            method = self.rest_api.root.resource_for_path(route.path).add_method(
                 route.method,
                 integration,
-                authorization_type=apigw.AuthorizationType.COGNITO,
-                authorizer=authorizer,
+                # A public route's credential is in its body (the customer's token): there is
+                # no staff user to authorise.
+                authorization_type=(
+                    apigw.AuthorizationType.NONE
+                    if route.public
+                    else apigw.AuthorizationType.COGNITO
+                ),
+                authorizer=None if route.public else authorizer,
                 request_validator=validator,
                 request_models=request_models,
                 request_parameters={
                     f"method.request.path.{name}": True for name in route.path_parameters
                 },
             )
+            if route.public:
+                for finding in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+                    acknowledge(
+                        method,
+                        finding,
+                        f"{route.method} {route.path} is the customer's (API.md, public routes): "
+                        "its credential is the single-use token in the body, sent to the "
+                        "customer alone; staff tokens are refused. It is throttled on its own "
+                        "(publicRateLimit / publicBurstLimit) and behind the WAF's per-IP limit.",
+                    )
 
     def _web_acl(self, prefix: str) -> None:
         """AWS's baseline managed rules and a per-IP rate limit in front of the stage."""

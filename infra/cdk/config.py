@@ -39,6 +39,10 @@ class StackConfig:
     default_region: str | None = None
     api_rate_limit: int = 50
     api_burst_limit: int = 100
+    # The public routes' own throttling (every public method, the stage's limits for the rest):
+    # they take no staff token, so they are held far below what the staff API may do.
+    public_rate_limit: int = 5
+    public_burst_limit: int = 10
     # API Gateway writes execution logs only through an account-wide role; an account that has
     # one configured already can leave it alone.
     api_gateway_cloudwatch_role: bool = True
@@ -71,6 +75,8 @@ class StackConfig:
             default_region=get("defaultRegion"),
             api_rate_limit=int(get("apiRateLimit") or 50),
             api_burst_limit=int(get("apiBurstLimit") or 100),
+            public_rate_limit=int(get("publicRateLimit") or 5),
+            public_burst_limit=int(get("publicBurstLimit") or 10),
             api_gateway_cloudwatch_role=_flag(get("apiGatewayCloudWatchRole"), True),
         )
         if not _STAGE.match(config.stage):

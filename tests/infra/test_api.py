@@ -1,5 +1,6 @@
 """The REST API: the routes the handler serves (all of them in API.md), each behind the Cognito
-authorizer with request validation; access logs and throttling on the stage."""
+authorizer with request validation, but the customer's public routes: no authorizer, throttled
+on their own, far below the stage; access logs and throttling on the stage."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import pytest
 
 from functions.api.auth import Group
-from infra.cdk.routes import api_routes
+from infra.cdk.routes import api_routes, public_routes
 from tests.infra.conftest import Synth
 
 # One synthesized app, one build directory: every infra test runs in one xdist worker.
@@ -25,8 +26,8 @@ API_MD_ROUTES = {
     ("GET", "/customers/{customerId}/privacy"),
     ("GET", "/customers/{customerId}/processing-permissions"),
     ("PUT", "/customers/{customerId}/consents/{topic}"),
-    # Not yet in /work/shared/API.md (read-only here): the double opt-in confirmation.
-    ("POST", "/consents/confirm"),
+    # The customer's double opt-in confirmation (issue 16): public, the token is the credential.
+    ("POST", "/public/consents/confirm"),
     ("GET", "/audit"),
     ("GET", "/audit/verify"),
     ("POST", "/audiences/filter"),
@@ -40,6 +41,10 @@ API_MD_ROUTES = {
     ("GET", "/repermission-campaigns/{campaignId}"),
     ("POST", "/repermission-campaigns/{campaignId}/resume"),
 }
+
+
+# The routes served without a staff token. Adding one is a decision: it changes this line.
+PUBLIC_ROUTES = {("POST", "/public/consents/confirm")}
 
 
 def _path(synth: Synth, resource: Any) -> str:
@@ -64,17 +69,26 @@ def test_gateway_serves_exactly_the_handlers_routes(synth: Synth) -> None:
     assert set(_methods(synth)) == handler_routes
 
 
-def test_every_method_is_authorised_by_cognito_and_validated(synth: Synth) -> None:
-    (authorizer_id, authorizer) = next(iter(synth.of_type("AWS::ApiGateway::Authorizer").items()))
+def test_every_method_but_the_public_ones_is_authorised_by_cognito_and_all_are_validated(
+    synth: Synth,
+) -> None:
+    ((authorizer_id, authorizer),) = synth.of_type("AWS::ApiGateway::Authorizer").items()
     assert authorizer["Properties"]["Type"] == "COGNITO_USER_POOLS"
     (validator_id, validator) = next(
         iter(synth.of_type("AWS::ApiGateway::RequestValidator").items())
     )
     assert validator["Properties"]["ValidateRequestBody"] is True
     assert validator["Properties"]["ValidateRequestParameters"] is True
-    for (method, path), props in _methods(synth).items():
-        assert props["AuthorizationType"] == "COGNITO_USER_POOLS", (method, path)
-        assert props["AuthorizerId"] == {"Ref": authorizer_id}
+    assert {(r.method, r.path) for r in public_routes()} == PUBLIC_ROUTES
+    methods = _methods(synth)
+    assert set(methods) >= PUBLIC_ROUTES
+    for (method, path), props in methods.items():
+        if (method, path) in PUBLIC_ROUTES:
+            assert props["AuthorizationType"] == "NONE", (method, path)
+            assert "AuthorizerId" not in props
+        else:
+            assert props["AuthorizationType"] == "COGNITO_USER_POOLS", (method, path)
+            assert props["AuthorizerId"] == {"Ref": authorizer_id}
         assert props["RequestValidatorId"] == {"Ref": validator_id}
         assert props["Integration"]["Type"] == "AWS_PROXY"
         parameters = {
@@ -101,10 +115,41 @@ def test_stage_logs_access_throttles_and_keeps_bodies_out_of_logs(synth: Synth) 
     props = stage["Properties"]
     assert "DestinationArn" in props["AccessLogSetting"]
     assert "$context.requestId" in props["AccessLogSetting"]["Format"]
-    (settings,) = props["MethodSettings"]
-    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
-    assert settings["DataTraceEnabled"] is False
+    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in props["MethodSettings"]}
+    stage_wide = settings.pop(("/*", "*"))
+    assert stage_wide["ThrottlingRateLimit"] > 0 and stage_wide["ThrottlingBurstLimit"] > 0
+    for each in (stage_wide, *settings.values()):
+        assert each["DataTraceEnabled"] is False
     assert synth.of_type("AWS::WAFv2::WebACLAssociation")
+
+
+def test_the_public_routes_are_throttled_far_below_the_stage(synth: Synth) -> None:
+    (stage,) = synth.of_type("AWS::ApiGateway::Stage").values()
+    settings = {
+        (s["ResourcePath"], s["HttpMethod"]): s for s in stage["Properties"]["MethodSettings"]
+    }
+    stage_wide = settings.pop(("/*", "*"))
+    # API Gateway's form of a method's path: '/' inside it written '~1'.
+    throttled = {(method, path[1:].replace("~1", "/")) for path, method in settings}
+    assert throttled == PUBLIC_ROUTES
+    for each in settings.values():
+        assert 0 < each["ThrottlingRateLimit"] <= stage_wide["ThrottlingRateLimit"] / 5
+        assert 0 < each["ThrottlingBurstLimit"] <= stage_wide["ThrottlingBurstLimit"] / 5
+
+
+def test_only_the_public_methods_acknowledge_the_missing_authorizer(synth: Synth) -> None:
+    acknowledged = {
+        logical_id: {s["id"] for s in r["Metadata"]["cdk_nag"]["rules_to_suppress"]}
+        for logical_id, r in synth.of_type("AWS::ApiGateway::Method").items()
+        if r.get("Metadata", {}).get("cdk_nag")
+    }
+    public = {
+        logical_id
+        for logical_id, r in synth.of_type("AWS::ApiGateway::Method").items()
+        if r["Properties"]["AuthorizationType"] == "NONE"
+    }
+    assert set(acknowledged) == public and len(public) == len(PUBLIC_ROUTES)
+    assert all(ids == {"AwsSolutions-APIG4", "AwsSolutions-COG4"} for ids in acknowledged.values())
 
 
 def test_gateway_errors_use_the_api_error_shape(synth: Synth) -> None:
