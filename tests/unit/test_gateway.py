@@ -2,7 +2,12 @@
 
 import json
 
-from infra.local.gateway import dev_claims, handle, proxy_event
+import pytest
+
+from functions.shared.messages import MESSAGE_DETAIL_TYPES
+from infra.cdk.routes import api_routes, public_routes
+from infra.local.gateway import dev_claims, handle, is_public, proxy_event
+from infra.local.outbox import ACTIONS, OUTBOX_PATH
 
 
 def test_dev_token_becomes_cognito_claims():
@@ -74,3 +79,69 @@ def test_bodies_the_function_never_sees():
         body, refusal = _read_body(length, io.BytesIO(raw))
         assert body is None and refusal is not None and refusal[0] == status
         assert json.loads(refusal[2])["error"]["requestId"]
+
+
+def test_the_public_route_needs_no_token_and_gets_no_claims():
+    events = []
+
+    def invoke(event):
+        events.append(event)
+        return {"statusCode": 200, "headers": {}, "body": "{}"}
+
+    status, _, _ = handle(invoke, "POST", "/public/consents/confirm", {}, '{"token": "t"}')
+    assert status == 200
+    # As API Gateway with no authorizer: no authorizer context, even when a token is sent
+    # (the headers pass through as sent, for the route itself to refuse a staff session).
+    headers = {"Authorization": "Bearer dev:alice:agent"}
+    handle(invoke, "POST", "/public/consents/confirm", headers, "{}")
+    assert ["authorizer" in e["requestContext"] for e in events] == [False, False]
+    assert events[1]["headers"] == headers
+
+
+def test_every_other_route_still_needs_a_dev_token():
+    calls = []
+    for method, path in [
+        ("PUT", "/customers/C-1/consents/newsletter"),
+        ("GET", "/public/consents/confirm"),  # the public path, another method
+        ("POST", "/public/consents/confirm/x"),
+        ("POST", "/consents/confirm"),  # the old agent route: gone, and never public
+        ("POST", "/public/anything"),
+        ("GET", OUTBOX_PATH),
+    ]:
+        status, _, _ = handle(calls.append, method, path, {}, None, outbox=lambda c: [])
+        assert status == 401, (method, path)
+    assert calls == []
+    assert is_public("POST", "/public/consents/confirm")
+
+
+def test_the_outbox_is_served_by_the_gateway_with_a_dev_token():
+    asked = []
+
+    def outbox(customer_id):
+        asked.append(customer_id)
+        return [{"type": "ConsentConfirmationRequested"}]
+
+    headers = {"Authorization": "Bearer dev:dev:agent"}
+    status, _, body = handle(
+        None, "GET", f"{OUTBOX_PATH}?customerId=C-1", headers, None, outbox=outbox
+    )
+    assert status == 200 and json.loads(body)["messages"][0]["type"]
+    assert asked == ["C-1"]
+
+
+def test_each_outbox_action_is_a_public_route():
+    public = {(r.method, r.path) for r in public_routes()}
+    assert {(method, path) for method, path, _ in ACTIONS.values()} <= public
+    assert set(ACTIONS) <= set(MESSAGE_DETAIL_TYPES)
+
+
+def test_public_routes_are_exactly_those_of_the_public_module(tmp_path):
+    (tmp_path / "public_routes.py").write_text(
+        'def register(app):\n    @app.post("/public/x")\n    def x():\n        pass\n'
+    )
+    assert [(r.path, r.public) for r in api_routes(tmp_path)] == [("/public/x", True)]
+    (tmp_path / "other.py").write_text(
+        'def register(app):\n    @app.post("/public/y")\n    def y():\n        pass\n'
+    )
+    with pytest.raises(ValueError, match="public routes are those of"):
+        api_routes(tmp_path)
