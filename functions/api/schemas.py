@@ -112,7 +112,7 @@ def customer_privacy_body(view: PrivacyView) -> dict[str, Any]:
 
 class ConsentBody(BaseModel):
     """PUT /customers/{customerId}/consents/{topic}; channel and source are checked against
-    functions/shared/consents.py so that a bad one is a 400 naming the allowed values."""
+    functions/consents/rules.py so that a bad one is a 400 naming the allowed values."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
