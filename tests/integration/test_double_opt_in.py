@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -134,8 +135,9 @@ def test_the_agent_never_obtains_the_token_and_cannot_redeem_it(
     seen.append(json.dumps(list(compliance.audit_entries({"customerId": customer_id}))))
     seen.append(json.dumps(list(compliance.audit_entries({"type": "CONSENT"}))))
     exported = run_request(agent, customer_id, "EXPORT")
-    seen.append(json.dumps(exported))
-    with urllib.request.urlopen(exported["result"]["downloadUrl"], timeout=30) as response:
+    link = agent.download_link(exported["requestId"])
+    seen += [json.dumps(exported), json.dumps(link)]
+    with urllib.request.urlopen(link["downloadUrl"], timeout=30) as response:
         rows = list(csv.DictReader(io.StringIO(response.read().decode("utf-8"), newline="")))
     seen.append(json.dumps(rows))
     # What is stored: the token's hash only, in the customer's items and the audit trail.
@@ -260,3 +262,31 @@ def test_two_confirmations_at_once_write_once(stack, agent):
     history = [k for k in customer_items(stack, customer_id) if k.startswith("CONSENTLOG#")]
     assert len(history) == 3  # opt-out, pending, confirmed: once
     assert _status(agent, customer_id) == "GRANTED"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"token":' * 5000,
+        b"[" * 5000 + b"]" * 5000,
+        b"{token: x}",
+        b"",
+        b'{"token": "\xff\xfe"}',
+    ],
+    # A body over API Gateway's 10 MB gets the gateway's own answer: test_hostile_input.py.
+    ids=["unbalanced", "deep", "not-json", "empty", "not-utf8"],
+)
+def test_hostile_bodies_on_the_public_route_are_4xx_and_write_nothing(stack, agent, raw):
+    customer_id, _ = _pending(stack, agent)
+    before = _written(stack, customer_id)
+    request = urllib.request.Request(
+        f"{stack.api_url}/public/consents/confirm",
+        data=raw,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request, timeout=60)
+    assert error.value.code == 400
+    assert json.loads(error.value.read())["error"]["code"] == "VALIDATION_ERROR"
+    assert _written(stack, customer_id) == before
