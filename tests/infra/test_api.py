@@ -23,6 +23,8 @@ API_MD_ROUTES = {
     ("POST", "/privacy-requests/{requestId}/cancel"),
     # Not yet in /work/shared/API.md (read-only here): resume a FAILED forget (issue 15).
     ("POST", "/privacy-requests/{requestId}/retry"),
+    # A completed export's link (docs/API.md), added on main without this line.
+    ("POST", "/privacy-requests/{requestId}/download-link"),
     ("GET", "/customers/{customerId}/privacy"),
     ("GET", "/customers/{customerId}/processing-permissions"),
     ("PUT", "/customers/{customerId}/consents/{topic}"),
