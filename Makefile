@@ -9,7 +9,7 @@ NPM_STAMP := node_modules/.installed
 # Extra CDK CLI arguments, e.g. CDK_ARGS='-c stage=prod -c alarmEmail=ops@example.com'
 CDK_ARGS ?=
 
-.PHONY: setup run test lint format bench synth deploy clean
+.PHONY: setup run test lint format bench synth deploy clean openapi
 
 setup: $(STAMP)
 
@@ -39,6 +39,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The OpenAPI document generated from the API's routes; a test fails when the copy is stale.
+openapi: $(STAMP)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(BIN)/python -m functions.api.openapi docs/openapi.json
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from privacyctl import audience, consent, outbox, repermission, report, retry
+from privacyctl import audience, consent, outbox, repermission, report, requests, retry
 from privacyctl.client import ApiClient, ApiError
 from privacyctl.options import (
     Parser,
@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_parser(commands)
     repermission.add_parser(commands)
     retry.add_parser(commands)
+    requests.add_parser(commands)
     return parser
 
 
@@ -226,6 +227,10 @@ def _run(args: argparse.Namespace, ask: Ask) -> int:
         return 0
     client = ApiClient(target.api, target.token)
     try:
+        if args.command == "requests":
+            result, text = requests.run_requests(args, client, target.token)
+            emit(args, result, text)
+            return 0
         return _dispatch(args, client, ask)
     except ApiError as exc:
         if exc.code == "UNREACHABLE":

@@ -3,9 +3,9 @@
 The summary is worked out from the entries alone, so it says exactly what the exported trail
 shows: per request its type, its outcome (the last event that ends a request), the time from
 submission to completion, and whether it is open past its legal deadline (dueAt, recorded on the
-SUBMITTED entry). Only privacy requests count as requests: consent changes and re-permission
-campaigns share the trail (their entries carry their own record type) and are counted, by event,
-in sections of their own."""
+SUBMITTED entry, or on its DEADLINE_EXTENDED entry once extended). Only privacy requests count
+as requests: consent changes and re-permission campaigns share the trail (their entries carry
+their own record type) and are counted, by event, in sections of their own."""
 
 from __future__ import annotations
 
@@ -67,6 +67,8 @@ class _Request:
     ended: str | None = None
     outcome: str = "OPEN"
     due_at: str | None = None
+    # An extension's deadline replaces the submitted one, whichever entry is read first.
+    extended_due_at: str | None = None
 
 
 @dataclass
@@ -121,6 +123,8 @@ def summarise(entries: Iterable[dict[str, Any]], now: str) -> Summary:
             request.due_at = (entry.get("details") or {}).get("dueAt")
         elif event == "DEADLINE_PASSED" and not request.due_at:
             request.due_at = (entry.get("details") or {}).get("dueAt")
+        elif event == "DEADLINE_EXTENDED":
+            request.extended_due_at = (entry.get("details") or {}).get("dueAt")
         elif event in ENDINGS:
             request.outcome, request.ended = event, entry["at"]
     summary.requests = len(requests)
@@ -130,7 +134,8 @@ def summarise(entries: Iterable[dict[str, Any]], now: str) -> Summary:
         counts.setdefault(request.type, Counter())[request.outcome] += 1
         if request.outcome == "COMPLETED" and request.submitted and request.ended:
             hours.append((_at(request.ended) - _at(request.submitted)).total_seconds() / 3600)
-        if request.outcome == "OPEN" and request.due_at and _at(request.due_at) < _at(now):
+        due = request.extended_due_at or request.due_at
+        if request.outcome == "OPEN" and due and _at(due) < _at(now):
             summary.open_past_deadline.append(request_id)
     summary.by_type_and_outcome = {k: dict(v) for k, v in counts.items()}
     summary.other_records = {k: dict(v) for k, v in others.items()}

@@ -20,12 +20,32 @@ _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def json_body(event: APIGatewayProxyEvent) -> Any:
-    try:
-        text = event.decoded_body
-    except (UnicodeDecodeError, binascii.Error, ValueError):
-        raise ValidationError("the request body is not UTF-8 text") from None
+    text = _text(event)
     if not text:
         raise ValidationError("the request body is not valid JSON")
+    return _parse(text)
+
+
+def check_body(event: dict[str, Any]) -> ValidationError | None:
+    """Why a request's body cannot be read as JSON, if it cannot; None for no body or one that
+    parses within the limits. Run before the resolver, which parses bodies itself."""
+    try:
+        text = _text(APIGatewayProxyEvent(event))
+        if text:
+            _parse(text)
+    except ValidationError as refusal:
+        return refusal
+    return None
+
+
+def _text(event: APIGatewayProxyEvent) -> str | None:
+    try:
+        return event.decoded_body
+    except (UnicodeDecodeError, binascii.Error, ValueError):
+        raise ValidationError("the request body is not UTF-8 text") from None
+
+
+def _parse(text: str) -> Any:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
         raise ValidationError(f"the request body is over {MAX_BODY_BYTES // 1024} KiB")
     if nesting_depth(text) > MAX_DEPTH:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import ValidationError as PydanticValidationError
@@ -40,9 +42,27 @@ def domain_error_response(exc: DomainError, request_id: str) -> Response:
     return error_response(exc.code, message, status, request_id)
 
 
-def invalid_body_response(exc: PydanticValidationError, request_id: str) -> Response:
+def invalid_input_response(errors: Sequence[Any], request_id: str) -> Response:
     """Names the fields and what is wrong with them, never echoes the values sent."""
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+    problems = "; ".join(_problem(e) for e in errors)
+    return error_response("VALIDATION_ERROR", f"invalid request: {problems}", 400, request_id)
+
+
+def invalid_body_response(exc: PydanticValidationError, request_id: str) -> Response:
+    return invalid_input_response(
+        [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()], request_id
     )
-    return error_response("VALIDATION_ERROR", f"invalid request body: {problems}", 400, request_id)
+
+
+_PLACES = {"body": "body", "query": "query parameter", "path": "path parameter", "header": "header"}
+
+
+def _problem(error: Any) -> str:
+    place, *field = [str(p) for p in error.get("loc", ())] or ["body"]
+    where = _PLACES.get(place, place)
+    name = ".".join(field)
+    return (
+        f"{where} {name}: {error.get('msg', 'invalid')}"
+        if name
+        else f"{where}: {error.get('msg', 'invalid')}"
+    )

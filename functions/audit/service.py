@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from functions.audit.digests import DigestStore
 from functions.audit.repository import AuditFilter, AuditRecord, AuditRepository
 from functions.requests.lifecycle import RequestStores, record_event
+from functions.requests.queue import is_overdue
 from functions.shared import clock
 from functions.shared.audit_chain import Digest, EntryMacs, Verification, verify
 from functions.shared.page_tokens import PageTokens, query_of
@@ -78,7 +79,7 @@ def check_deadlines(
     past = near = audited = 0
     for request in deps.requests.open_due_by(horizon):
         assert request.due_at is not None
-        overdue = request.due_at <= clock.iso(now, "seconds")
+        overdue = is_overdue(request, clock.iso(now, "seconds"))
         past, near = past + overdue, near + (not overdue)
         details = {"dueAt": request.due_at, "jurisdiction": request.jurisdiction or "unknown"}
         audited += record_event(
@@ -88,5 +89,8 @@ def check_deadlines(
             DEADLINE_ACTOR,
             details,
             with_writes=[deps.requests.unchanged(request)],
+            # An extended deadline is a new one: near it (or past it) is audited once more.
+            # Unextended requests keep the entry ids they always had.
+            occurrence=request.due_at if request.extension else None,
         )
     return DeadlineReport(past=past, near=near, audited=audited)

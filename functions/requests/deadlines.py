@@ -1,4 +1,4 @@
-"""Legal deadlines for answering a privacy request, per jurisdiction.
+"""Legal deadlines for answering a privacy request, per jurisdiction, and their one extension.
 
 A period is 'P<n>M' (calendar months: GDPR Art. 12(3) 'within one month of receipt', which ends
 on the same day of the next month, or that month's last day when it has no such day) or 'P<n>D'
@@ -10,11 +10,12 @@ import calendar
 import re
 from datetime import datetime, timedelta
 
-from functions.shared.errors import ValidationError
+from functions.shared.errors import ConflictError, ValidationError
 from functions.shared.settings import SubmissionSettings
 
 # The settings' defaults, defined there once.
 DEFAULT_PERIODS: dict[str, str] = SubmissionSettings.model_fields["legal_deadlines"].default
+DEFAULT_EXTENSIONS: dict[str, str] = SubmissionSettings.model_fields["legal_extensions"].default
 DEFAULT_JURISDICTION: str = SubmissionSettings.model_fields["default_jurisdiction"].default
 _PERIOD = re.compile(r"^P(\d{1,3})([MD])$")
 
@@ -39,3 +40,24 @@ def period_for(jurisdiction: str, periods: dict[str, str]) -> str:
         return periods[jurisdiction]
     except KeyError:
         raise ValidationError(f"no legal deadline is configured for {jurisdiction}") from None
+
+
+def extended_due_at(
+    due: datetime, jurisdiction: str, extensions: dict[str, str], days: int | None
+) -> datetime:
+    """The deadline after its one extension: by `days` days, or without them by all the
+    jurisdiction allows, which is counted from the deadline being extended (GDPR's 'two further
+    months' follow the first; CCPA's 45 more days likewise)."""
+    if jurisdiction not in extensions:
+        raise ConflictError(f"the legal deadline under {jurisdiction} cannot be extended")
+    period = extensions[jurisdiction]
+    latest = due_at(due, period)
+    if days is None:
+        return latest
+    extended = due + timedelta(days=days)
+    if extended > latest:
+        allowed = (latest - due).days
+        raise ValidationError(
+            f"days must be at most {allowed}: {jurisdiction} allows an extension of {period}"
+        )
+    return extended

@@ -8,7 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from functions.requests.deadlines import DEFAULT_JURISDICTION, DEFAULT_PERIODS, due_at, period_for
+from functions.requests.deadlines import (
+    DEFAULT_EXTENSIONS,
+    DEFAULT_JURISDICTION,
+    DEFAULT_PERIODS,
+    due_at,
+    period_for,
+)
 from functions.shared import clock
 from functions.shared.domain import HistoryEntry, PrivacyRequest, RequestStatus, RequestType
 from functions.shared.settings import SubmissionSettings
@@ -19,6 +25,7 @@ class SubmissionPolicy:
     confirmation_timeout_seconds: int
     default_jurisdiction: str = DEFAULT_JURISDICTION
     legal_deadlines: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PERIODS))
+    legal_extensions: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_EXTENSIONS))
 
     @classmethod
     def of(cls, settings: SubmissionSettings) -> SubmissionPolicy:
@@ -26,6 +33,7 @@ class SubmissionPolicy:
             confirmation_timeout_seconds=settings.confirmation_timeout_seconds,
             default_jurisdiction=settings.default_jurisdiction,
             legal_deadlines=dict(settings.legal_deadlines),
+            legal_extensions=dict(settings.legal_extensions),
         )
 
 

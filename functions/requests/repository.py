@@ -4,15 +4,38 @@ the apply result and the pseudonym are single-item writes of their own."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Iterator, Mapping
+from functools import reduce
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
+from functions.requests.queue import (
+    Cursor,
+    Position,
+    QueueFilter,
+    QueuePage,
+    merged_page,
+    plan,
+)
 from functions.shared.aws_errors import domain_errors
-from functions.shared.domain import HistoryEntry, PrivacyRequest, RequestStatus, RequestType
+from functions.shared.domain import (
+    Extension,
+    HistoryEntry,
+    PrivacyRequest,
+    RequestStatus,
+    RequestType,
+)
 from functions.shared.errors import ConflictError, RequestNotFoundError
-from functions.shared.models import HistoryEntryAttribute, MapAttribute, PrivacyRequestItem
+from functions.shared.models import (
+    ExtensionAttribute,
+    HistoryEntryAttribute,
+    MapAttribute,
+    PrivacyRequestItem,
+)
 from functions.shared.unit_of_work import TableWrite
 
 OPEN_DEADLINE_QUEUE = "OPEN"
@@ -48,6 +71,19 @@ def to_domain(item: PrivacyRequestItem) -> PrivacyRequest:
         result=_plain(item.result) or {},
         due_at=item.due_at,
         jurisdiction=item.jurisdiction,
+        extension=_extension(item),
+    )
+
+
+def _extension(item: PrivacyRequestItem) -> Extension | None:
+    if item.extension is None:
+        return None
+    return Extension(
+        previous_due_at=item.extension.previous_due_at,
+        due_at=item.extension.due_at,
+        extended_by=item.extension.extended_by,
+        extended_at=item.extension.extended_at,
+        reason=item.extension_reason,
     )
 
 
@@ -133,6 +169,34 @@ class RequestRepository:
             lambda: ConflictError(f"the erasure of request {request.request_id} has begun"),
         )
 
+    def extend(self, request: PrivacyRequest, extension: Extension) -> TableWrite:
+        """The deadline moves to the extension's, once, while the request is still in the
+        status it was read in. The deadline index's key is `dueAt`: the daily check and the
+        queue see the new deadline from this write on."""
+        m = self._model
+        actions: list[Action] = [
+            m.due_at.set(extension.due_at),
+            m.extension.set(
+                ExtensionAttribute(
+                    previous_due_at=extension.previous_due_at,
+                    due_at=extension.due_at,
+                    extended_by=extension.extended_by,
+                    extended_at=extension.extended_at,
+                )
+            ),
+            m.updated_at.set(extension.extended_at),
+        ]
+        if extension.reason:
+            actions.append(m.extension_reason.set(extension.reason))
+        condition = (m.status == request.status.value) & m.extension.does_not_exist()
+        return TableWrite(
+            lambda tw: tw.update(m(request.request_id), actions=actions, condition=condition),
+            lambda: ConflictError(
+                f"the deadline of privacy request {request.request_id} has been extended "
+                "already, or the request has moved on"
+            ),
+        )
+
     # Reads and single-item writes ------------------------------------------------------------
 
     def get(self, request_id: str) -> PrivacyRequest:
@@ -164,11 +228,15 @@ class RequestRepository:
         return self.get(request_id)
 
     def pseudonymise(self, request_id: str, stand_in: str) -> None:
-        """Replace a forgotten customer's id on a request we keep, and drop its free-text reason.
-        A request that was forgotten already stays as it is."""
+        """Replace a forgotten customer's id on a request we keep, and drop its free-text
+        reasons. A request that was forgotten already stays as it is."""
         try:
             self._model(request_id).update(
-                actions=[self._model.customer_id.set(stand_in), self._model.reason.remove()],
+                actions=[
+                    self._model.customer_id.set(stand_in),
+                    self._model.reason.remove(),
+                    self._model.extension_reason.remove(),
+                ],
                 condition=self._model.request_id.exists(),
             )
         except UpdateError as exc:
@@ -190,6 +258,48 @@ class RequestRepository:
         )
         return [to_domain(item) for item in items]
 
+    def queue(self, where: QueueFilter, limit: int, cursor: Cursor | None, now: str) -> QueuePage:
+        """A page of the request queue, newest first: Queries of one index (functions/requests/
+        queue.py: plan), the filters its key does not cover as the FilterExpression. Never a
+        scan."""
+        m = self._model
+        queue_plan = plan(where)
+        index = {
+            "byCustomer": m.by_customer,
+            "bySubmitter": m.by_submitter,
+            "byStatus": m.by_status,
+            "byType": m.by_type,
+        }[queue_plan.index]
+        key_attribute = {
+            "customer_id": m.customer_id,
+            "submitted_by": m.submitted_by,
+            "status": m.status,
+            "type": m.type,
+        }[queue_plan.attribute]
+        key_name = key_attribute.attr_name
+        created = m.created_at
+        range_condition, filter_condition = _conditions(m, where, queue_plan.filtered, now)
+
+        def read(key: str, position: Position) -> Iterator[PrivacyRequest]:
+            start = None
+            if position is not None:
+                start = {
+                    key_name: {"S": key},
+                    created.attr_name: {"S": position[0]},
+                    m.request_id.attr_name: {"S": position[1]},
+                }
+            results = index.query(
+                key,
+                range_key_condition=range_condition,
+                filter_condition=filter_condition,
+                scan_index_forward=False,
+                page_size=limit,
+                last_evaluated_key=start,
+            )
+            return (to_domain(item) for item in results)
+
+        return merged_page(queue_plan, read, limit, cursor)
+
     def keep_task_token(self, request_id: str, task_token: str) -> PrivacyRequest:
         """Store the workflow's callback token and answer the request as it now stands, so the
         caller can see whether a confirmation or cancellation arrived before the token did."""
@@ -204,6 +314,31 @@ class RequestRepository:
                 raise RequestNotFoundError(request_id) from None
             raise
         return to_domain(item)
+
+
+def _conditions(
+    m: type[PrivacyRequestItem], where: QueueFilter, filtered: tuple[str, ...], now: str
+) -> tuple[Condition | None, Condition | None]:
+    """The queue's key condition on `createdAt` (every queue index's sort key) and the
+    FilterExpression of the filters the index's partition key does not answer."""
+    created = m.created_at
+    range_condition: Condition | None = None
+    if where.start and where.end:
+        range_condition = created.between(where.start, where.end)
+    elif where.start:
+        range_condition = created >= where.start
+    elif where.end:
+        range_condition = created <= where.end
+    each = {
+        "status": lambda: m.status.is_in(*(s.value for s in where.statuses)),
+        "type": lambda: m.type == (where.type.value if where.type else ""),
+        "customer_id": lambda: m.customer_id == where.customer_id,
+        "submitted_by": lambda: m.submitted_by == where.submitted_by,
+        "due_before": lambda: m.due_at < (where.due_before or ""),
+        "overdue": lambda: m.due_at <= now,
+    }
+    conditions = [each[name]() for name in filtered]
+    return range_condition, reduce(operator.and_, conditions) if conditions else None
 
 
 def _history(entry: HistoryEntry) -> HistoryEntryAttribute:

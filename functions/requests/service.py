@@ -1,16 +1,18 @@
 """What agents and the compliance team do with privacy requests, one verb each: submit, confirm,
-cancel, and read a request or a customer's privacy standing."""
+cancel, list the queue, and read a request or a customer's privacy standing (extending a
+deadline: extension.py)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from functions.export.download_links import export_file_until
 from functions.forget.keep_out import check_cascade
 from functions.requests.factory import SubmissionPolicy, new_request
 from functions.requests.lifecycle import RequestStores, advance, create_request
+from functions.requests.queue import QueueFilter, cursor_from_key, cursor_key, plan
 from functions.requests.workflow import CANCELLED_ERROR, RequestWorkflow
 from functions.shared import clock
 from functions.shared.caller import Caller
@@ -24,8 +26,11 @@ from functions.shared.domain import (
     processing_permissions,
     pseudonym,
 )
-from functions.shared.errors import ConflictError, ValidationError
+from functions.shared.errors import ConflictError, CustomerNotFoundError, ValidationError
 from functions.shared.observability import logger
+from functions.shared.page_tokens import PageTokens, query_of
+
+QUEUE_LISTING = "privacy-requests"
 
 
 class SubmittingStores(RequestStores, Protocol):
@@ -172,6 +177,40 @@ def describe_request(request_id: str, deps: RequestStores) -> RequestView:
             r.customer_id for r in deps.customers.relations(request.customer_id) if r.is_parent
         )
     return RequestView(request, export_file_until(request), cascade_to)
+
+
+def requests_kept_under(customer_id: str, deps: RequestStores) -> str:
+    """The id a customer's requests are kept under: a forgotten customer's are under their
+    pseudonym. An id we know nothing of is looked up as it is (and finds nothing)."""
+    try:
+        status = deps.customers.privacy_status(customer_id)
+    except CustomerNotFoundError:
+        return customer_id
+    if status is PrivacyStatus.FORGOTTEN:
+        return pseudonym(deps.hasher.customer(customer_id))
+    return customer_id
+
+
+@dataclass(frozen=True)
+class QueueView:
+    requests: list[PrivacyRequest]
+    next_token: str | None
+
+
+def list_requests(
+    where: QueueFilter, limit: int, next_token: str | None, deps: RequestStores
+) -> QueueView:
+    """A page of the request queue, newest first; `next_token` continues a listing of exactly
+    these filters (a sealed page token, functions/shared/page_tokens.py), and is answered only
+    while more remain."""
+    if where.customer_id is not None:
+        where = replace(where, customer_id=requests_kept_under(where.customer_id, deps))
+    tokens = PageTokens(deps.hasher)
+    query = query_of(QUEUE_LISTING, **where.bound())
+    cursor = cursor_from_key(tokens.open(next_token, query), plan(where))
+    page = deps.requests.queue(where, limit, cursor, clock.iso(clock.now(), "seconds"))
+    token = tokens.seal(cursor_key(page.cursor), query) if page.cursor else None
+    return QueueView(page.requests, token)
 
 
 @dataclass(frozen=True)

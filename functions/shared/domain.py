@@ -56,6 +56,9 @@ TERMINAL_STATUSES = frozenset(
     }
 )
 
+# Every status a request can still move on from: its legal deadline runs.
+OPEN_STATUSES = tuple(s for s in RequestStatus if s not in TERMINAL_STATUSES)
+
 _PHASES = {
     RequestStatus.RECEIVED: "In Progress",
     RequestStatus.AWAITING_CONFIRMATION: "Awaiting Confirmation",
@@ -85,17 +88,22 @@ class Purpose(StrEnum):
     AUDIENCES = "audiences"
     CAMPAIGNS = "campaigns"
     LOYALTY = "loyalty"
+    APPLICATION_ACCESS = "applicationAccess"
 
 
 MARKETING_PURPOSES = (Purpose.MARKETING, Purpose.AUDIENCES, Purpose.CAMPAIGNS)
 
 
 def processing_permissions(status: PrivacyStatus) -> dict[str, bool]:
-    """Restriction stops marketing only; loyalty (earning, tiers, wallet offers) keeps working."""
-    marketing_allowed = status is PrivacyStatus.ACTIVE
+    """Restriction stops marketing only; loyalty (earning, tiers, wallet offers) keeps working.
+    Application access (new application flows that process the person's data: sign-ups to
+    partner programmes, onboarding journeys) follows cease as marketing does, so that a
+    restriction is not worked around by an application's own processing (issue 18)."""
+    active = status is PrivacyStatus.ACTIVE
     return {
-        **{purpose.value: marketing_allowed for purpose in MARKETING_PURPOSES},
+        **{purpose.value: active for purpose in MARKETING_PURPOSES},
         Purpose.LOYALTY.value: status is not PrivacyStatus.FORGOTTEN,
+        Purpose.APPLICATION_ACCESS.value: active,
     }
 
 
@@ -125,6 +133,17 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class Extension:
+    """The one extension of a request's legal deadline (GDPR Art. 12(3), CCPA 1798.130)."""
+
+    previous_due_at: str
+    due_at: str
+    extended_by: str
+    extended_at: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class PrivacyRequest:
     request_id: str
     customer_id: str
@@ -147,6 +166,7 @@ class PrivacyRequest:
     result: dict[str, Any] = field(default_factory=dict)
     due_at: str | None = None
     jurisdiction: str | None = None
+    extension: Extension | None = None
 
     @property
     def status_text(self) -> str:

@@ -72,6 +72,36 @@ class OpenRequestsByDeadline(GlobalSecondaryIndex):
     due_at = UnicodeAttribute(range_key=True, attr_name="dueAt")
 
 
+def _queue_index(name: str, attribute: str, attr_name: str) -> type[GlobalSecondaryIndex]:
+    """An index of the request queue (GET /privacy-requests), newest first by `createdAt`, keyed
+    by an attribute every request has had from its first version: DynamoDB fills a new index
+    from the items already there, so no item needs a back-fill (docs/DESIGN.md, "The request
+    queue")."""
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    attrs = {
+        "Meta": meta,
+        attribute: UnicodeAttribute(hash_key=True, attr_name=attr_name),
+        "created_at": UnicodeAttribute(range_key=True, attr_name="createdAt"),
+    }
+    return type(f"Requests_{name}", (GlobalSecondaryIndex,), attrs)
+
+
+RequestsByStatus = _queue_index("byStatus", "status", "status")
+RequestsByType = _queue_index("byType", "type", "type")
+RequestsBySubmitter = _queue_index("bySubmitter", "submitted_by", "submittedBy")
+
+
+class ExtensionAttribute(MapAttribute):
+    """A legal deadline's one extension: from when to when, and by whom. Its reason is free
+    text, kept beside it (`extensionReason`, top level so that pseudonymising a request can
+    remove it whether or not the request was extended), never in the audit trail."""
+
+    previous_due_at = UnicodeAttribute(attr_name="previousDueAt")
+    due_at = UnicodeAttribute(attr_name="dueAt")
+    extended_by = UnicodeAttribute(attr_name="extendedBy")
+    extended_at = UnicodeAttribute(attr_name="extendedAt")
+
+
 class PrivacyRequestItem(Model):
     class Meta(_Table):
         pass
@@ -101,6 +131,11 @@ class PrivacyRequestItem(Model):
     jurisdiction = UnicodeAttribute(null=True)
     deadline_queue = UnicodeAttribute(null=True, attr_name="deadlineQueue")
     open_by_deadline = OpenRequestsByDeadline()
+    extension = ExtensionAttribute(null=True)
+    extension_reason = UnicodeAttribute(null=True, attr_name="extensionReason")
+    by_status = RequestsByStatus()
+    by_type = RequestsByType()
+    by_submitter = RequestsBySubmitter()
 
 
 class AuditByRequest(GlobalSecondaryIndex):

@@ -96,6 +96,10 @@ class SubmissionSettings(Settings):
     # `jurisdiction`, else this default) and its period, e.g. LEGAL_DEADLINES={"CCPA": "P45D"}.
     default_jurisdiction: str = "GDPR"
     legal_deadlines: Json[dict[str, str]] = {"GDPR": "P1M", "UK_GDPR": "P1M", "CCPA": "P45D"}  # type: ignore[assignment]
+    # How far each jurisdiction lets the deadline be extended, once, beyond the period above
+    # (GDPR Art. 12(3): by two further months; CCPA 1798.130(a)(2): once, by 45 more days). A
+    # jurisdiction not named here cannot be extended.
+    legal_extensions: Json[dict[str, str]] = {"GDPR": "P2M", "UK_GDPR": "P2M", "CCPA": "P45D"}  # type: ignore[assignment]
 
 
 class ApiSettings(WorkflowSettings, ExportBucketSettings, SubmissionSettings):

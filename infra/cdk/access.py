@@ -86,7 +86,12 @@ ACCESS: dict[str, Access] = {
             # that did not start) ends the request and releases the marker.
             _tx("customers", "PutItem", "ConditionCheckItem", "DeleteItem", "UpdateItem"),
             _read("requests"),
-            _index("requests", "byCustomer"),
+            # GET /privacy-requests: the queue's index of its filters (functions/requests/queue.py).
+            TableAccess(
+                "requests",
+                ("Query",),
+                indexes=("byCustomer", "bySubmitter", "byStatus", "byType"),
+            ),
             _tx("requests", "PutItem", "UpdateItem"),
             _AUDIT,
             *_CHAIN,

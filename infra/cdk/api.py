@@ -1,11 +1,11 @@
 """The REST API: the routes functions/api/handler.py serves, each a Lambda proxy behind a Cognito
-user pool authorizer (but the public routes of functions/api/public_routes.py: no authorizer,
-throttled on their own), with access logs, throttling, request validation and error answers in
-the shape of API.md."""
+user pool authorizer, with access logs, throttling, request validation and error answers in the
+shape of API.md."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aws_cdk import (
     Duration,
@@ -31,7 +31,7 @@ from constructs import Construct
 from functions.api.auth import Group
 from infra.cdk.config import StackConfig
 from infra.cdk.nag import acknowledge
-from infra.cdk.routes import Route, api_routes, body_schema
+from infra.cdk.routes import api_routes, body_schema
 
 _ACCESS_LOG = {
     "requestId": "$context.requestId",
@@ -62,24 +62,6 @@ _GATEWAY_ERRORS = (
     (apigw.ResponseType.THROTTLED, "429", "THROTTLED", "too many requests; retry shortly"),
     (apigw.ResponseType.DEFAULT_5_XX, None, "INTERNAL", "an internal error occurred"),
 )
-
-
-def _public_throttling(
-    routes: list[Route], config: StackConfig
-) -> dict[str, apigw.MethodDeploymentOptions]:
-    """Each public method's own limits (a method setting replaces the stage's for that method,
-    so the other settings are repeated)."""
-    return {
-        f"{route.path}/{route.method}": apigw.MethodDeploymentOptions(
-            throttling_rate_limit=config.public_rate_limit,
-            throttling_burst_limit=config.public_burst_limit,
-            logging_level=apigw.MethodLoggingLevel.ERROR,
-            data_trace_enabled=False,
-            metrics_enabled=True,
-        )
-        for route in routes
-        if route.public
-    }
 
 
 def _error_template(code: str, message: str) -> str:
@@ -129,12 +111,18 @@ class Api(Construct):
                 access_log_format=apigw.AccessLogFormat.custom(json.dumps(_ACCESS_LOG)),
                 throttling_rate_limit=config.api_rate_limit,
                 throttling_burst_limit=config.api_burst_limit,
+                method_options={
+                    f"{route.path}/{route.method}": apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=config.public_rate_limit,
+                        throttling_burst_limit=config.public_burst_limit,
+                    )
+                    for route in routes
+                    if route.public
+                },
                 logging_level=apigw.MethodLoggingLevel.ERROR,
-                # Full request/response logging would write bodies, i.e. personal data (and a
-                # public route's body is a credential).
+                # Full request/response logging would write bodies, i.e. personal data.
                 data_trace_enabled=False,
                 metrics_enabled=True,
-                method_options=_public_throttling(routes, config),
             ),
         )
         if config.api_gateway_cloudwatch_role:
@@ -179,17 +167,20 @@ class Api(Construct):
                         self, f"{route.body_model}Ref", cfn_model.ref
                     )
                 request_models = {"application/json": models[route.body_model]}
+            # A public route (its OpenAPI operation needs no token) has no authorizer; the
+            # stage throttles it harder (method_options above).
+            access: dict[str, Any] = (
+                {"authorization_type": apigw.AuthorizationType.NONE}
+                if route.public
+                else {
+                    "authorization_type": apigw.AuthorizationType.COGNITO,
+                    "authorizer": authorizer,
+                }
+            )
             method = self.rest_api.root.resource_for_path(route.path).add_method(
                 route.method,
                 integration,
-                # A public route's credential is in its body (the customer's token): there is
-                # no staff user to authorise.
-                authorization_type=(
-                    apigw.AuthorizationType.NONE
-                    if route.public
-                    else apigw.AuthorizationType.COGNITO
-                ),
-                authorizer=None if route.public else authorizer,
+                **access,
                 request_validator=validator,
                 request_models=request_models,
                 request_parameters={
@@ -201,10 +192,11 @@ class Api(Construct):
                     acknowledge(
                         method,
                         finding,
-                        f"{route.method} {route.path} is the customer's (API.md, public routes): "
-                        "its credential is the single-use token in the body, sent to the "
-                        "customer alone; staff tokens are refused. It is throttled on its own "
-                        "(publicRateLimit / publicBurstLimit) and behind the WAF's per-IP limit.",
+                        f"{route.method} {route.path} is public by design (its OpenAPI operation "
+                        "declares no security): it reveals nothing about any person, or its "
+                        "credential is the single-use token in its body that was sent to the "
+                        "customer alone (staff tokens refused); the stage throttles it to the "
+                        "public rate limit, behind the WAF's per-IP limit.",
                     )
 
     def _web_acl(self, prefix: str) -> None:

@@ -39,8 +39,7 @@ class StackConfig:
     default_region: str | None = None
     api_rate_limit: int = 50
     api_burst_limit: int = 100
-    # The public routes' own throttling (every public method, the stage's limits for the rest):
-    # they take no staff token, so they are held far below what the staff API may do.
+    # Routes without a token (the OpenAPI document, customers' own links): per-method limits.
     public_rate_limit: int = 5
     public_burst_limit: int = 10
     # API Gateway writes execution logs only through an account-wide role; an account that has

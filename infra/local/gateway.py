@@ -1,6 +1,6 @@
 """The local HTTP gateway: turns HTTP requests into API Gateway REST proxy events for the API
 function, the way API Gateway does, with claims from a development token in place of Cognito.
-As deployed, the public routes (functions/api/public_routes.py) take no token and are handed no
+As deployed, the public routes (no security in their OpenAPI operation) take no token, get no
 claims; every other route needs a dev token. It also serves the local stack's outbox
 (GET /_local/outbox, infra/local/outbox.py), which is no route of the API. Local stack only:
 never deployed."""

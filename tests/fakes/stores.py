@@ -36,6 +36,16 @@ from functions.consents.repository import (
     used_token_fields,
 )
 from functions.consents.rules import ConsentChange
+from functions.requests.queue import (
+    Cursor,
+    Position,
+    QueueFilter,
+    QueuePage,
+    QueuePlan,
+    matches,
+    merged_page,
+    plan,
+)
 from functions.shared.audit_chain import ChainHead, Digest
 from functions.shared.clock import utc_now
 from functions.shared.customers import (
@@ -60,6 +70,7 @@ from functions.shared.domain import (
     CustomerIdentifiers,
     CustomerPrivacy,
     CustomerRecord,
+    Extension,
     HistoryEntry,
     PrivacyRequest,
     PrivacyStatus,
@@ -389,6 +400,8 @@ class FakeRequests:
     def __init__(self) -> None:
         self.items: dict[str, PrivacyRequest] = {}
         self.erasure_plans_saved = 0
+        # Which index each queue page was read through (the plan), for tests of the plan.
+        self.queue_plans: list[QueuePlan] = []
 
     def put(self, request: PrivacyRequest) -> None:
         self.items[request.request_id] = request
@@ -457,6 +470,30 @@ class FakeRequests:
             lambda: ConflictError(f"the erasure of request {request.request_id} has begun"),
         )
 
+    def extend(self, request: PrivacyRequest, extension: Extension) -> MemoryWrite:
+        def holds() -> bool:
+            return self._is(request) and self.items[request.request_id].extension is None
+
+        def apply() -> None:
+            stored = self.items[request.request_id]
+            self.put(
+                replace(
+                    stored,
+                    due_at=extension.due_at,
+                    updated_at=extension.extended_at,
+                    extension=extension,
+                )
+            )
+
+        return MemoryWrite(
+            holds,
+            apply,
+            lambda: ConflictError(
+                f"the deadline of privacy request {request.request_id} has been extended "
+                "already, or the request has moved on"
+            ),
+        )
+
     # Reads and single-item writes ------------------------------------------------------------
 
     def get(self, request_id: str) -> PrivacyRequest:
@@ -482,7 +519,8 @@ class FakeRequests:
     def pseudonymise(self, request_id: str, stand_in: str) -> None:
         stored = self.items.get(request_id)
         if stored is not None:
-            self.put(replace(stored, customer_id=stand_in, reason=None))
+            extension = stored.extension and replace(stored.extension, reason=None)
+            self.put(replace(stored, customer_id=stand_in, reason=None, extension=extension))
 
     def latest_closed_for_customer(self, customer_id: str) -> str | None:
         for request in reversed(self.for_customer(customer_id)):
@@ -497,6 +535,25 @@ class FakeRequests:
             if r.due_at and not r.status.is_terminal and r.due_at <= moment
         ]
         return sorted(found, key=lambda r: r.due_at or "")
+
+    def queue(self, where: QueueFilter, limit: int, cursor: Cursor | None, now: str) -> QueuePage:
+        """The same plan and merge as the real queue, each partition read from memory."""
+        queue_plan = plan(where)
+        self.queue_plans.append(queue_plan)
+
+        def read(key: str, position: Position) -> Iterator[PrivacyRequest]:
+            found = sorted(
+                (
+                    r
+                    for r in self.items.values()
+                    if str(getattr(r, queue_plan.attribute)) == key and matches(r, where, now)
+                ),
+                key=lambda r: (r.created_at, r.request_id),
+                reverse=True,
+            )
+            return (r for r in found if position is None or (r.created_at, r.request_id) < position)
+
+        return merged_page(queue_plan, read, limit, cursor)
 
     def keep_task_token(self, request_id: str, task_token: str) -> PrivacyRequest:
         stored = self.get(request_id)

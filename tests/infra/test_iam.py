@@ -46,9 +46,14 @@ def _touches(statement: dict[str, Any], logical_id: str) -> bool:
 
 
 def _all_statements(synth: Synth) -> dict[str, list[dict[str, Any]]]:
-    """Every Allow statement of every identity policy in the stack, by role."""
+    """Every Allow statement of every identity policy in the stack, by role: CDK moves what
+    outgrows a role's default policy into customer-managed overflow policies attached to it."""
     by_role: dict[str, list[dict[str, Any]]] = {}
-    for policy in synth.of_type("AWS::IAM::Policy").values():
+    policies = {
+        **synth.of_type("AWS::IAM::Policy"),
+        **synth.of_type("AWS::IAM::ManagedPolicy"),
+    }
+    for policy in policies.values():
         for role in policy["Properties"].get("Roles", []):
             by_role.setdefault(role["Ref"], []).extend(
                 policy["Properties"]["PolicyDocument"]["Statement"]

@@ -50,6 +50,7 @@ def test_cease_then_resume_marketing(stack, agent, new_customer):
         "audiences": False,
         "campaigns": False,
         "loyalty": True,
+        "applicationAccess": False,
     }
 
     hasher = _hasher()

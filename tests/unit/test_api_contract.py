@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from functions.api.auth import Caller, Group, caller_from_claims
 from functions.api.errors import domain_error_response, invalid_body_response
-from functions.api.schemas import SubmitRequestBody
+from functions.api.schemas import ExtendBody, SubmitRequestBody
 from functions.shared.errors import (
     ConflictError,
     CustomerNotFoundError,
@@ -74,3 +74,23 @@ def test_domain_errors_map_to_one_http_shape(error, status, code):
     assert body["code"] == code and body["requestId"] == "req-2"
     if status == 500:
         assert body["message"] == "an internal error occurred"
+
+
+def test_extend_body_is_strict_and_never_echoes_the_reason():
+    body = ExtendBody.model_validate({"reason": "  records at three brands\n(ticket 7)  "})
+    assert body.reason == "records at three brands\n(ticket 7)" and body.days is None
+    secret = "jane.doe@example.com called"
+    for bad in (
+        {},
+        {"reason": ""},
+        {"reason": " \n "},
+        {"reason": "x" * 1001},
+        {"reason": f"{secret}\x00"},
+        {"reason": "ok", "days": 0},
+        {"reason": "ok", "days": "5"},
+        {"reason": "ok", "days": 367},
+        {"reason": "ok", "until": "2027-01-01"},
+    ):
+        with pytest.raises(ValidationError) as error:
+            ExtendBody.model_validate(bad)
+        assert secret not in invalid_body_response(error.value, "r").body

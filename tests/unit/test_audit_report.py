@@ -33,3 +33,11 @@ def test_only_privacy_requests_are_requests():
     assert rows[("campaigns", "CAMPAIGN_STARTED")] == "1"
     assert not [r for r in rows if r[0] == "requests CONSENT"]
     assert summary.median_hours_to_complete == 2.0
+
+
+def test_an_extended_deadline_replaces_the_submitted_one_in_whatever_order_entries_come():
+    submitted = _entry(1, "r1", "EXPORT", "SUBMITTED", dueAt="2026-12-02T10:00:00Z")
+    extended = _entry(2, "r1", "EXPORT", "DEADLINE_EXTENDED", dueAt="2027-02-02T10:00:00Z")
+    for entries in ([submitted, extended], [extended, submitted]):
+        assert summarise(entries, now="2026-12-10T00:00:00Z").open_past_deadline == []
+        assert summarise(entries, now="2027-02-03T00:00:00Z").open_past_deadline == ["r1"]

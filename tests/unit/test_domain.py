@@ -64,15 +64,16 @@ def test_which_requests_make_sense_for_which_status(request_type, status, allowe
             ensure_request_allowed(request_type, status)
 
 
-def test_cease_blocks_marketing_never_loyalty_and_forget_blocks_everything():
+def test_cease_blocks_marketing_and_application_access_never_loyalty_and_forget_everything():
     assert processing_permissions(PrivacyStatus.ACTIVE) == dict.fromkeys(
-        ("marketing", "audiences", "campaigns", "loyalty"), True
+        ("marketing", "audiences", "campaigns", "loyalty", "applicationAccess"), True
     )
     assert processing_permissions(PrivacyStatus.CEASED) == {
         "marketing": False,
         "audiences": False,
         "campaigns": False,
         "loyalty": True,
+        "applicationAccess": False,
     }
     assert not any(processing_permissions(PrivacyStatus.FORGOTTEN).values())
 

@@ -2,10 +2,8 @@
 
 import json
 
-import pytest
-
 from functions.shared.messages import MESSAGE_DETAIL_TYPES
-from infra.cdk.routes import api_routes, public_routes
+from infra.cdk.routes import public_routes
 from infra.local.gateway import dev_claims, handle, is_public, proxy_event
 from infra.local.outbox import ACTIONS, OUTBOX_PATH
 
@@ -133,15 +131,3 @@ def test_each_outbox_action_is_a_public_route():
     public = {(r.method, r.path) for r in public_routes()}
     assert {(method, path) for method, path, _ in ACTIONS.values()} <= public
     assert set(ACTIONS) <= set(MESSAGE_DETAIL_TYPES)
-
-
-def test_public_routes_are_exactly_those_of_the_public_module(tmp_path):
-    (tmp_path / "public_routes.py").write_text(
-        'def register(app):\n    @app.post("/public/x")\n    def x():\n        pass\n'
-    )
-    assert [(r.path, r.public) for r in api_routes(tmp_path)] == [("/public/x", True)]
-    (tmp_path / "other.py").write_text(
-        'def register(app):\n    @app.post("/public/y")\n    def y():\n        pass\n'
-    )
-    with pytest.raises(ValueError, match="public routes are those of"):
-        api_routes(tmp_path)

@@ -3,9 +3,15 @@ before it asks "Yes, Forget?" (when the API lists them on the request)."""
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
+import pytest
+
 from privacyctl import cli
+from privacyctl.options import UsageError
+from privacyctl.requests import username_of
 
 
 class FakeApi:
@@ -44,3 +50,11 @@ def test_no_preview_without_cascade_or_without_the_field(capsys):
         api = FakeApi(detail)
         cli.run_action(_args(*argv, "--no-confirm"), api, lambda q: False)  # type: ignore[arg-type]
         assert "related contacts" not in capsys.readouterr().out
+
+
+def test_mine_reads_the_user_from_a_dev_token_or_a_cognito_token():
+    claims = base64.urlsafe_b64encode(json.dumps({"cognito:username": "dana"}).encode())
+    assert username_of("dev:alice:agent+compliance") == "alice"
+    assert username_of(f"h.{claims.decode().rstrip('=')}.sig") == "dana"
+    with pytest.raises(UsageError):
+        username_of("opaque")

@@ -1,0 +1,58 @@
+"""The OpenAPI document: generated from the routes, checked in, and complete about each route."""
+
+import json
+from pathlib import Path
+
+from functions.api.handler import app
+from functions.api.openapi import document, document_text
+from functions.api.operations import GROUPS_EXTENSION
+
+CHECKED_IN = Path(__file__).parents[2] / "docs" / "openapi.json"
+
+
+def test_the_checked_in_document_is_the_generated_one():
+    # `make openapi` writes it; a route, model or description changed without it fails here.
+    assert CHECKED_IN.read_text() == document_text(app)
+
+
+def test_every_operation_says_who_may_call_it_and_what_it_answers():
+    doc = document(app)
+    assert doc["openapi"].startswith("3.1")
+    assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            groups = operation[GROUPS_EXTENSION]
+            assert (operation.get("security") == [{"bearer": []}]) == bool(groups), where
+            responses = operation["responses"]
+            assert "422" not in responses, where
+            success = [code for code in responses if code.startswith("2")]
+            assert len(success) == 1, where
+            errors = {code for code in responses if not code.startswith("2")}
+            assert {"400", "500"} <= errors, where
+            if groups:
+                assert {"401", "403"} <= errors, where
+            for code in errors:
+                schema = responses[code]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorBody"}, where
+
+
+def test_only_the_document_and_the_customers_confirmation_are_public():
+    doc = document(app)
+    public = {
+        (m.upper(), p)
+        for p, ops in doc["paths"].items()
+        for m, op in ops.items()
+        if not op[GROUPS_EXTENSION]
+    }
+    assert public == {("GET", "/openapi.json"), ("POST", "/public/consents/confirm")}
+    for path, ops in doc["paths"].items():
+        for op in ops.values():
+            assert bool(op.get("security")) == bool(op[GROUPS_EXTENSION]), path
+
+
+def test_the_document_is_served_without_a_token():
+    event = {"httpMethod": "GET", "path": "/openapi.json", "requestContext": {"requestId": "r"}}
+    response = app.resolve(event, {})
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"]) == document(app)
