@@ -5,13 +5,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov in a venv of its own: its pins clash with the project's (requirements-checkov.txt).
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 NPM_STAMP := node_modules/.installed
 # Extra CDK CLI arguments, e.g. CDK_ARGS='-c stage=prod -c alarmEmail=ops@example.com'
 CDK_ARGS ?=
 
-.PHONY: setup run test lint format bench synth deploy clean openapi
+.PHONY: setup run test lint format bench synth checkov deploy clean openapi
 
-setup: $(STAMP)
+setup: $(STAMP) $(CHECKOV_STAMP)
 
 # One line per step: the install is quiet and takes a minute or two the first time.
 $(STAMP): pyproject.toml
@@ -24,10 +27,19 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 	@echo "setup: done"
 
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@echo "setup: creating $(CHECKOV_VENV) for checkov (its pins clash with the project's; under a minute, ~290 MB)"
+	@$(PYTHON) -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	@$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	@touch $(CHECKOV_STAMP)
+	@echo "setup: checkov done"
+
 run: $(STAMP)
 	@$(BIN)/python -m infra.local
 
-test: $(STAMP)
+# tests/infra runs cdk-nag, cfn-lint and checkov on the one synthesized template.
+test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q -n 3 --dist loadgroup
@@ -52,6 +64,11 @@ synth: $(STAMP)
 	$(BIN)/python -m infra.cdk.app
 	@ls cdk.out/*.template.json
 
+# checkov by hand on what `make synth` wrote (make test runs it in tests/infra/test_checkov.py).
+checkov: synth $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov --framework cloudformation --skip-download --compact --quiet \
+		$$(printf -- '-f %s ' cdk.out/*.template.json)
+
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NPM_STAMP)
@@ -60,4 +77,4 @@ deploy: $(STAMP) $(NPM_STAMP)
 	npx --no-install cdk deploy $(CDK_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache cdk.out build
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache .mypy_cache cdk.out build

@@ -168,6 +168,9 @@ def run_filter(args: argparse.Namespace, client: ApiClient) -> int:
         _get(links["downloadUrl"], args.out_file, "download")
         report_path = args.out_file.with_name(args.out_file.name + ".report.json")
         _get(links["reportUrl"], report_path, "report")
+        # Beside the file, where `privacyctl audience verify-receipt` looks for it.
+        receipt_path = args.out_file.with_name(args.out_file.name + ".receipt.json")
+        _get(links["receiptUrl"], receipt_path, "receipt")
     except KeyboardInterrupt:
         running = job is None or job["status"] not in TERMINAL
         if not _remove(client, upload):
@@ -189,7 +192,7 @@ def run_filter(args: argparse.Namespace, client: ApiClient) -> int:
     dropped = ", ".join(f"{k} {v}" for k, v in job["dropped"].items()) or "none"
     text = (
         f"job {job['jobId']}: {job['rowsIn']} rows in, {job['rowsOut']} out; dropped: {dropped}; "
-        f"malformed: {job['malformed']['rows']} (report: {report_path})"
+        f"malformed: {job['malformed']['rows']} (report: {report_path}; receipt: {receipt_path})"
     )
     emit(args, {**report, "jobId": job["jobId"], "output": str(args.out_file)}, text)
     return 0

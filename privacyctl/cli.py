@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from privacyctl import audience, consent, outbox, repermission, report, requests, retry
+from privacyctl import audience, consent, outbox, receipts, repermission, report, requests, retry
 from privacyctl.client import ApiClient, ApiError
 from privacyctl.options import (
     Parser,
@@ -101,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--out", dest="out_file", required=True, type=Path, help="the CSV file to write"
     )
     audience.add_parser(commands)
+    receipts.add_parser(commands)
     consent.add_parser(commands)
     outbox.add_parser(commands)
     repermission.add_parser(commands)
@@ -220,6 +221,9 @@ def run_action(args: argparse.Namespace, client: ApiClient, ask: Ask) -> int:
 
 
 def _run(args: argparse.Namespace, ask: Ask) -> int:
+    if args.command == "audience" and not receipts.needs_api(args):
+        # With the receipt key at hand, a receipt is checked with no API at all.
+        return receipts.run_verify(args, None)
     target = connection(args)
     if args.command == "where":
         # The bare address, for API=$(privacyctl where); --output json says where it came from.
@@ -249,6 +253,8 @@ def _dispatch(args: argparse.Namespace, client: ApiClient, ask: Ask) -> int:
     if args.command == "outbox":
         emit(args, *outbox.run_outbox(args, client))
         return 0
+    if args.command == "audience":
+        return receipts.run_verify(args, client)
     if args.command == "consent":
         result = consent.run_consent(args, client)
     elif args.command == "repermission":
@@ -283,6 +289,9 @@ def main(argv: Sequence[str] | None = None, ask: Ask = ask_tty) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except receipts.ReceiptRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except ApiError as exc:
         hint = "; give a token with --token or PRIVACYCTL_TOKEN" if exc.status == 401 else ""
         print(f"error: {exc.message} ({exc.code}, HTTP {exc.status}){hint}", file=sys.stderr)

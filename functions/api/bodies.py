@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from functions.shared.errors import ValidationError
 
+JSON = "application/json"
 MAX_BODY_BYTES = 64 * 1024
 MAX_DEPTH = 32
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -26,12 +27,22 @@ def json_body(event: APIGatewayProxyEvent) -> Any:
     return _parse(text)
 
 
+class UnsupportedMediaType(ValidationError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    status = 415
+
+
 def check_body(event: dict[str, Any]) -> ValidationError | None:
     """Why a request's body cannot be read as JSON, if it cannot; None for no body or one that
-    parses within the limits. Run before the resolver, which parses bodies itself."""
+    parses within the limits. Run before the resolver, which parses bodies itself (and fails
+    on some media types, e.g. multipart without a boundary, with an exception of its own)."""
+    request = APIGatewayProxyEvent(event)
     try:
-        text = _text(APIGatewayProxyEvent(event))
+        text = _text(request)
         if text:
+            media_type = (request.headers.get("content-type") or JSON).split(";")[0].strip()
+            if media_type.lower() != JSON:
+                raise UnsupportedMediaType("send the body as application/json")
             _parse(text)
     except ValidationError as refusal:
         return refusal

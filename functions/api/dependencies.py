@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from functions.audience_filter.files import AudienceFiles, ScreeningQueue
 from functions.audience_filter.queue import NoScreening, Screening
+from functions.audience_filter.receipt_key import ReceiptKey
 from functions.audit.digests import DigestStore
 from functions.audit.repository import AuditRepository
 from functions.campaigns.repository import CampaignRepository
@@ -52,6 +53,7 @@ class ApiDependencies(Stores):
             screening = Screening(
                 AudienceFiles(settings.audiences_bucket),
                 ScreeningQueue(settings.audience_filter_function),
+                ReceiptKey(settings.receipt_key_id),
             )
         return cls.build(
             settings,

@@ -9,7 +9,11 @@ import os
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
@@ -25,7 +29,7 @@ from functions.api.errors import (
     invalid_body_response,
     invalid_input_response,
 )
-from functions.api.openapi import configure, document
+from functions.api.openapi import TITLE, VERSION, configure, document
 from functions.api.operations import check_access, operation, require_groups
 from functions.api.resolver import RestResolver
 from functions.api.routes import audiences, audit, campaigns, consents, customers, public, requests
@@ -38,9 +42,18 @@ app.use([require_groups])
 for module in (requests, customers, consents, audit, campaigns, audiences, public):
     app.include_router(module.router)
 configure(app)
-if os.environ.get("API_DOCS_UI") == "1":
-    # Local stack only: Swagger UI with its assets bundled by powertools (no third-party fetch).
-    app.enable_swagger(path="/docs", openapi_version="3.1.0", title="privacy-functions")
+
+
+def _docs_ui_only_locally(app: RestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    # Read per request: the local stack sets API_DOCS_UI for the API function; AWS never does
+    # (and its REST API has no /docs resource either).
+    if os.environ.get("API_DOCS_UI", "").lower() not in ("1", "true"):
+        return error_response("NOT_FOUND", "no such route", 404, _request_id())
+    return next_middleware(app)
+
+
+# Swagger UI with its assets bundled by powertools: the page fetches nothing from elsewhere.
+app.enable_swagger(path="/docs", title=TITLE, version=VERSION, middlewares=[_docs_ui_only_locally])
 
 
 @app.get("/openapi.json", **operation(summary="This API's OpenAPI 3.1 document"))
@@ -68,6 +81,16 @@ def _invalid_input(exc: RequestValidationError) -> Response[Any]:
     except DomainError as refused:
         return domain_error_response(refused, _request_id())
     return invalid_input_response(exc.errors(), _request_id())
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _not_json(exc: RequestUnsupportedContentType) -> Response[Any]:
+    try:
+        check_access(app)
+    except DomainError as refused:
+        return domain_error_response(refused, _request_id())
+    message = "send the body as application/json"
+    return error_response("UNSUPPORTED_MEDIA_TYPE", message, 415, _request_id())
 
 
 @app.exception_handler(PydanticValidationError)
@@ -106,7 +129,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if refusal is not None:
         # Refused before the resolver parses it: json.loads recurses once per nesting level.
         response: dict[str, Any] = {
-            "statusCode": 400,
+            "statusCode": getattr(refusal, "status", 400),
             "headers": {"Content-Type": content_types.APPLICATION_JSON},
             "body": json.dumps(
                 {"error": {"code": refusal.code, "message": str(refusal), "requestId": request_id}}

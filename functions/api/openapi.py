@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from functions.api.operations import BEARER
+from functions.api.operations import BEARER, ERROR_STATUSES
 
 TITLE = "privacy-functions"
 VERSION = "1.0.0"
@@ -26,6 +26,7 @@ Errors always have the shape `{"error": {"code", "message", "requestId"}}`; mess
 a person's e-mail, phone or name."""
 
 _POWERTOOLS_VALIDATION = "422"
+_ERROR_REF = "#/components/schemas/ErrorBody"
 _UNUSED_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 
 
@@ -48,7 +49,14 @@ def _document(app: APIGatewayRestResolver) -> str:
     schema = json.loads(app.get_openapi_json_schema())
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
-            operation.get("responses", {}).pop(_POWERTOOLS_VALIDATION, None)
+            responses = operation.get("responses", {})
+            responses.pop(_POWERTOOLS_VALIDATION, None)
+            if "requestBody" in operation:
+                # The handler refuses any other media type (handler.py, _not_json).
+                responses["415"] = {
+                    "description": ERROR_STATUSES[415],
+                    "content": {"application/json": {"schema": {"$ref": _ERROR_REF}}},
+                }
     for name in _UNUSED_SCHEMAS:
         schema.get("components", {}).get("schemas", {}).pop(name, None)
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"

@@ -25,6 +25,7 @@ ERROR_STATUSES = {
     403: "The caller's groups may not call this route",
     404: "No such customer, request, campaign or job",
     409: "The state does not allow it (the message says why)",
+    415: "A body that is not application/json",
     429: "Throttled by API Gateway",
     500: "An internal error (logged with the request id, never the input)",
     503: "A capability this deployment was not given",

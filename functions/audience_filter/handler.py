@@ -1,5 +1,9 @@
 """Audience filter: S3 ObjectCreated under incoming/, the EventBridge schedule (sweeps the
-configured prefixes), and jobs queued by the API. Thin: parse the event, run each job."""
+configured prefixes), and jobs queued by the API. Thin: parse the event, run each job.
+
+A file the bucket hands over is screened by the deployment's IDENTIFIER_COLUMNS, never by
+columns its own metadata names: whoever can drop a file must not choose what it is screened by
+(issue 16). Its topic still comes from the metadata (x-amz-meta-topic)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.audience_filter.files import AudienceFiles
 from functions.audience_filter.jobs import (
+    RECEIPT_SUFFIX,
     REPORT_SUFFIX,
     AudienceJob,
     S3Location,
@@ -19,6 +24,7 @@ from functions.audience_filter.jobs import (
     job_id_for_object,
     parse_columns,
 )
+from functions.audience_filter.receipt_key import ReceiptKey
 from functions.audience_filter.service import FilterDependencies, screen_audience
 from functions.audience_filter.splits import SplitExecutions
 from functions.shared.errors import DomainError, ValidationError
@@ -52,10 +58,11 @@ def build(settings: AudienceFilterSettings) -> FilterDependencies:
         hasher=load_hasher(settings),
         suppression=SuppressionRepository(bind(SuppressionItem, settings.suppression_table)),
         files=AudienceFiles(settings.audiences_bucket),
+        receipts=ReceiptKey(settings.receipt_key_id),
         splits=SplitExecutions(settings.audience_split_state_machine_arn),
         split_threshold_bytes=settings.split_threshold_bytes,
         split_max_concurrency=settings.split_max_concurrency,
-        default_identifier_columns=settings.default_identifier_columns,
+        identifier_columns=parse_columns(json.loads(settings.identifier_columns)),
         scheduled_prefixes=tuple(
             p.strip() for p in settings.scheduled_prefixes.split(",") if p.strip()
         ),
@@ -67,28 +74,38 @@ def handler(event: FilterEvent, deps: FilterDependencies) -> dict[str, Any]:
     if event.screening_job is not None:
         return _summary(screen_audience(AudienceJob.from_dict(event.screening_job), deps))
     if event.records:
-        locations = [
-            S3Location(r.s3["bucket"]["name"], unquote_plus(r.s3["object"]["key"]))
+        located = [
+            _located(r.s3["bucket"]["name"], unquote_plus(r.s3["object"]["key"]))
             for r in event.records
             if r.event_source == "aws:s3"
         ]
+        locations = [location for location in located if location is not None]
+        skipped = [_skipped() for location in located if location is None]
     elif event.detail_type == "Scheduled Event":
         # Files already screened in their current version are answered from their job record.
-        locations = _scheduled_objects(deps)
+        locations, skipped = _scheduled_objects(deps), []
     else:
         raise ValidationError("unrecognised event for the audience filter")
-    return {"jobs": [_run_object(location, deps) for location in locations]}
+    return {"jobs": [*skipped, *(_run_object(location, deps) for location in locations)]}
+
+
+def _located(bucket: str, key: str) -> S3Location | None:
+    try:
+        return S3Location(bucket, key)
+    except ValidationError:
+        # The key is not logged: it is what was refused, and may say anything.
+        logger.warning("audience file skipped: its key is not a plain name")
+        return None
+
+
+def _skipped() -> dict[str, Any]:
+    return {"status": "SKIPPED", "error": "the file's key is not a plain name"}
 
 
 def _job_for_object(location: S3Location, deps: FilterDependencies) -> AudienceJob:
-    """A dropped file's columns and topic come from its object metadata
-    (x-amz-meta-identifier-columns as JSON, x-amz-meta-topic), else the configured default."""
+    """The columns are the deployment's; the topic is the file's (x-amz-meta-topic)."""
     stored = deps.files.describe(location)
-    raw_columns = stored.metadata.get("identifier-columns", deps.default_identifier_columns)
-    try:
-        columns = parse_columns(json.loads(raw_columns))
-    except ValueError:
-        columns = parse_columns(None)
+    columns = deps.identifier_columns
     topic = stored.metadata.get("topic") or None
     settings = {"columns": [[k.value, c] for k, c in columns], "topic": topic}
     return AudienceJob(
@@ -119,5 +136,5 @@ def _scheduled_objects(deps: FilterDependencies) -> list[S3Location]:
         location
         for prefix in deps.scheduled_prefixes
         for location in deps.files.keys_under(prefix)
-        if not location.key.endswith(REPORT_SUFFIX)
+        if not location.key.endswith((REPORT_SUFFIX, RECEIPT_SUFFIX))
     ]

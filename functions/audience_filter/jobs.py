@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from functions.shared.errors import ValidationError
+from functions.audience_filter.keys import validate_bucket, validate_key
+from functions.shared.errors import ConflictError, ValidationError
 from functions.shared.identifiers import IdentifierKind
 from functions.shared.suppression_reasons import validate_topic
 
@@ -22,6 +23,11 @@ WORK = "work/"
 # a scheduled export. Fixed prefixes keep each role's S3 access to named key prefixes.
 SOURCE_PREFIXES = (INCOMING, "requests/", "exports/")
 REPORT_SUFFIX = ".report.json"
+# The signed screening receipt beside each clean file (functions/audience_filter/receipts.py).
+RECEIPT_SUFFIX = ".receipt.json"
+# Who asked for a job the bucket itself started (an S3 notification or the schedule's sweep of
+# the same files: one job id for both, so one name).
+BUCKET_DROP = "bucket-drop"
 _JOB_NAMESPACE = uuid.UUID("6f1c2a52-2d0b-4d5e-9a77-5f0c3e2b9a10")
 
 
@@ -37,10 +43,27 @@ class JobStatus(StrEnum):
     FAILED = "FAILED"
 
 
+class DestinationTakenError(ConflictError):
+    """The destination holds a file another job wrote: a job never replaces it."""
+
+    def __init__(self, location: S3Location) -> None:
+        super().__init__(
+            f"{location.uri} already exists and was not written by this job: screen into a new "
+            "destination (a clean file is never replaced by another job)"
+        )
+
+
 @dataclass(frozen=True)
 class S3Location:
+    """Every location is checked where it is made (functions/audience_filter/keys.py says what a
+    key may hold), so no path reaches S3 with a key that could mean another one."""
+
     bucket: str
     key: str
+
+    def __post_init__(self) -> None:
+        validate_bucket(self.bucket)
+        validate_key(self.key)
 
     @classmethod
     def parse(cls, uri: str) -> S3Location:
@@ -90,10 +113,17 @@ class AudienceJob:
     columns: tuple[tuple[IdentifierKind, str], ...]
     format: Format
     topic: str | None = None
+    # Who asked: the API caller's username, or BUCKET_DROP. Recorded on the job and its receipt.
+    requested_by: str = field(default=BUCKET_DROP)
 
     def __post_init__(self) -> None:
         if self.topic is not None:
             validate_topic(self.topic)
+        if self.destination.key.endswith((REPORT_SUFFIX, RECEIPT_SUFFIX)):
+            # Those names belong to the report and the receipt of another clean file.
+            raise ValidationError(
+                f"the destination must not end in {REPORT_SUFFIX} or {RECEIPT_SUFFIX}"
+            )
         if self.destination == self.source:
             raise ValidationError("the destination must differ from the source")
         if self.destination.key.startswith(INCOMING):
@@ -108,6 +138,10 @@ class AudienceJob:
     def report(self) -> S3Location:
         return S3Location(self.destination.bucket, self.destination.key + REPORT_SUFFIX)
 
+    @property
+    def receipt(self) -> S3Location:
+        return S3Location(self.destination.bucket, self.destination.key + RECEIPT_SUFFIX)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "jobId": self.job_id,
@@ -116,6 +150,7 @@ class AudienceJob:
             "identifierColumns": {kind.value: column for kind, column in self.columns},
             "format": self.format.value,
             "topic": self.topic,
+            "requestedBy": self.requested_by,
         }
 
     @classmethod
@@ -133,6 +168,7 @@ class AudienceJob:
             columns=parse_columns(raw.get("identifierColumns")),
             format=parsed_format,
             topic=raw.get("topic"),
+            requested_by=str(raw.get("requestedBy") or BUCKET_DROP),
         )
 
 

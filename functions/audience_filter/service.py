@@ -1,5 +1,6 @@
 """Running one screening job: snapshot the suppression index, screen the file, write the clean
-file and its report. Nothing is written to the destination unless the whole file was screened.
+file, its signed receipt and its report. Nothing is written to the destination unless the whole
+file was screened, and nothing over a file another job wrote (files.py: conditional writes).
 Files beyond one invocation are handed to the split state machine (functions/audience_filter/
 split.py), which finishes the same job record with the same report."""
 
@@ -16,10 +17,18 @@ from functions.audience_filter.engine import Counts, Screener, Screening
 from functions.audience_filter.files import AudienceFiles
 from functions.audience_filter.jobs import AudienceJob, Format, JobStatus
 from functions.audience_filter.parts import screen_file
+from functions.audience_filter.receipt_key import ReceiptKey
+from functions.audience_filter.receipts import (
+    Digest,
+    digest_file,
+    receipt_body,
+    signed_message,
+    signed_receipt,
+)
 from functions.audience_filter.splits import SplitExecutions
 from functions.shared.clock import utc_now
-from functions.shared.errors import NotFoundError, ValidationError
-from functions.shared.identifiers import KeyedHasher
+from functions.shared.errors import ConflictError, NotFoundError, ValidationError
+from functions.shared.identifiers import IdentifierKind, KeyedHasher
 from functions.shared.observability import logger
 from functions.shared.suppression import SuppressionRepository
 from functions.shared.suppression_reasons import screening_reasons
@@ -37,12 +46,14 @@ class FilterDependencies:
     hasher: KeyedHasher
     suppression: SuppressionRepository
     files: AudienceFiles
+    receipts: ReceiptKey
     splits: SplitExecutions
     # Above the threshold a file goes to the split state machine (settings.py says why).
     split_threshold_bytes: int
     split_max_concurrency: int
-    # What a file dropped under incoming/ is screened by when its metadata names no columns.
-    default_identifier_columns: str
+    # What a file the bucket hands over (a notification, the schedule) is screened by: the
+    # deployment's setting, never the file's own metadata (issue 16).
+    identifier_columns: tuple[tuple[IdentifierKind, str], ...]
     scheduled_prefixes: tuple[str, ...]
 
 
@@ -56,16 +67,19 @@ def screen_audience(job: AudienceJob, deps: FilterDependencies) -> dict[str, Any
         _hand_over(job, deps.splits, deps)
         return earlier
     record = started(job)
-    if _too_large(job, deps):
-        record["execution"] = job.job_id
-        deps.files.save_job(record)
-        _hand_over(job, deps.splits, deps)
-        logger.info("audience job split", extra={"jobId": job.job_id})
-        return record
-    deps.files.save_job(record)
     try:
+        # A destination another job wrote fails the job before any work (the writes themselves
+        # are conditional: one that appears meanwhile fails it at the end).
+        deps.files.writable(job.destination, job.job_id)
+        if _too_large(job, deps):
+            record["execution"] = job.job_id
+            deps.files.save_job(record)
+            _hand_over(job, deps.splits, deps)
+            logger.info("audience job split", extra={"jobId": job.job_id})
+            return record
+        deps.files.save_job(record)
         result = _run(job, deps)
-    except ValidationError as exc:
+    except (ValidationError, ConflictError) as exc:
         logger.info("screening job failed", extra={"jobId": job.job_id, "code": exc.code})
         record = failed(record, exc.code, str(exc))
     else:
@@ -110,20 +124,47 @@ def _run(job: AudienceJob, deps: FilterDependencies) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="audience-") as tmp:
         source, clean = Path(tmp) / "source", Path(tmp) / "clean"
         deps.files.download(job.source, source)
+        source_digest = digest_file(source)
         source = decompressed(source)
         compress = job.destination.key.endswith(".gz")
         with clean.open("wb") as raw_out:
             out: Any = gzip.GzipFile(fileobj=raw_out, mode="wb", mtime=0) if compress else raw_out
             with out:
                 counts = screen_file(screener, source, out)
-        deps.files.upload(clean, job.destination, CONTENT_TYPES[job.format])
-    return publish_report(job, snapshot_at, len(index), counts, deps.files)
+        clean_digest = digest_file(clean)
+        deps.files.write_file(clean, job.destination, CONTENT_TYPES[job.format], job.job_id)
+    screened = Screened(snapshot_at, len(index), counts, source_digest, clean_digest)
+    return publish_report(job, screened, deps.files, deps.receipts)
+
+
+@dataclass(frozen=True)
+class Screened:
+    """What a finished screening is reported and receipted by."""
+
+    snapshot_at: str
+    considered: int
+    counts: Counts
+    source: Digest
+    destination: Digest
 
 
 def publish_report(
-    job: AudienceJob, snapshot_at: str, considered: int, counts: Counts, files: AudienceFiles
+    job: AudienceJob, screened: Screened, files: AudienceFiles, receipts: ReceiptKey
 ) -> dict[str, Any]:
-    """Writes the job's JSON report beside the clean file; answers it for the job record."""
+    """Writes the signed receipt and the JSON report beside the clean file (each a conditional
+    write, as the file was); answers the report for the job record."""
+    snapshot_at, considered, counts = screened.snapshot_at, screened.considered, screened.counts
+    body = receipt_body(
+        job=job.to_dict(),
+        source=screened.source,
+        destination=screened.destination,
+        snapshot_at=snapshot_at,
+        entries=considered,
+        counts=counts.as_report(),
+        issued_at=utc_now(),
+    )
+    signature = receipts.sign(signed_message(body))
+    files.write_json(job.receipt, signed_receipt(body, receipts.key_id, signature), job.job_id)
     report = {
         "jobId": job.job_id,
         "destination": job.destination.uri,
@@ -132,12 +173,12 @@ def publish_report(
         "suppressedHashesConsidered": considered,
         **counts.as_report(),
     }
-    files.put_json(job.report, report)
+    files.write_json(job.report, report, job.job_id)
     logger.info(
         "audience screened",
         extra={"jobId": job.job_id, "rowsIn": counts.rows_in, "rowsOut": counts.rows_out},
     )
-    return {**report, "report": job.report.uri}
+    return {**report, "report": job.report.uri, "receipt": job.receipt.uri}
 
 
 def decompressed(path: Path) -> Path:

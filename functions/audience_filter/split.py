@@ -20,9 +20,12 @@ from functions.audience_filter.engine import Counts, Part, Screener, Screening
 from functions.audience_filter.files import AudienceFiles
 from functions.audience_filter.jobs import WORK, AudienceJob, S3Location
 from functions.audience_filter.parts import plan_parts
+from functions.audience_filter.receipt_key import ReceiptKey
+from functions.audience_filter.receipts import Digest, digest_chunks, digest_file
 from functions.audience_filter.service import (
     CONTENT_TYPES,
     TERMINAL,
+    Screened,
     decompressed,
     failed,
     publish_report,
@@ -30,7 +33,7 @@ from functions.audience_filter.service import (
     succeeded,
 )
 from functions.shared.clock import utc_now
-from functions.shared.errors import NotFoundError
+from functions.shared.errors import ConflictError, NotFoundError
 from functions.shared.identifiers import KeyedHasher
 from functions.shared.observability import logger
 from functions.shared.suppression import SuppressionRepository
@@ -47,13 +50,15 @@ class PartsMissingError(RuntimeError):
 
 @dataclass(frozen=True)
 class CombineDependencies:
-    """Combine and RecordFailure join files and write records: no table, no key."""
+    """Combine and RecordFailure join files, sign the receipt and write records: no table."""
 
     files: AudienceFiles
+    receipts: ReceiptKey
 
 
 @dataclass(frozen=True)
-class SplitDependencies(CombineDependencies):
+class SplitDependencies:
+    files: AudienceFiles
     hasher: KeyedHasher
     suppression: SuppressionRepository
     part_bytes: int
@@ -78,6 +83,7 @@ def plan_split(job: AudienceJob, deps: SplitDependencies) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="audience-plan-") as tmp:
         source = Path(tmp) / "source"
         deps.files.download_range(job.source, source, 0, None, stored.etag)
+        source_digest = digest_file(source)
         plain = decompressed(source)
         read = {"source": job.source.uri, "etag": stored.etag, "headerEnd": 0}
         if plain != source:
@@ -99,7 +105,12 @@ def plan_split(job: AudienceJob, deps: SplitDependencies) -> dict[str, Any]:
             for n, p in enumerate(parts)
         ],
         "read": read,
-        "report": {"snapshotAt": snapshot_at, "suppressedHashesConsidered": len(index)},
+        "report": {
+            "snapshotAt": snapshot_at,
+            "suppressedHashesConsidered": len(index),
+            # The receipt's source: the bytes the plan read (If-Match held the version).
+            "source": source_digest.as_dict(),
+        },
     }
 
 
@@ -161,10 +172,23 @@ def combine_parts(
             raise PartsMissingError(
                 f"part {number} of the audience file was not screened"
             ) from None
-    deps.files.concatenate(outputs, job.destination, CONTENT_TYPES[job.format])
-    result = publish_report(
-        job, report["snapshotAt"], int(report["suppressedHashesConsidered"]), counts, deps.files
+    # The clean file is the parts' bytes in order: their hash is the destination's, without
+    # reading the joined object back (the join copies inside S3).
+    clean = digest_chunks(
+        chunk for output in outputs for chunk in deps.files.digest_chunks(output.location)
     )
+    source = Digest(str(report["source"]["sha256"]), int(report["source"]["bytes"]))
+    finished = Screened(
+        report["snapshotAt"], int(report["suppressedHashesConsidered"]), counts, source, clean
+    )
+    try:
+        deps.files.concatenate(outputs, job.destination, CONTENT_TYPES[job.format], job.job_id)
+        result = publish_report(job, finished, deps.files, deps.receipts)
+    except ConflictError as exc:
+        logger.info("split screening job failed", extra={"jobId": job.job_id, "code": exc.code})
+        record = failed(record, exc.code, str(exc))
+        deps.files.save_job(record)
+        return record
     record = succeeded(record, result)
     deps.files.save_job(record)
     return record

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from functions.audience_filter import split
 from functions.audience_filter.files import AudienceFiles
 from functions.audience_filter.jobs import AudienceJob
+from functions.audience_filter.receipt_key import ReceiptKey
 from functions.shared.errors import ValidationError
 from functions.shared.keys import load_hasher
 from functions.shared.models import SuppressionItem, bind
@@ -43,7 +44,9 @@ def screening(settings: AudienceSplitSettings) -> split.SplitDependencies:
 
 
 def combining(settings: AudienceCombineSettings) -> split.CombineDependencies:
-    return split.CombineDependencies(AudienceFiles(settings.audiences_bucket))
+    return split.CombineDependencies(
+        AudienceFiles(settings.audiences_bucket), ReceiptKey(settings.receipt_key_id)
+    )
 
 
 @lambda_function(SplitStepEvent, AudienceSplitSettings, screening)

@@ -4,8 +4,8 @@
 - POST /audiences/uploads: a presigned PUT for one new key under requests/<uploadId>/, and the
   clean destination that goes with it under clean/requests/<uploadId>/ (for POST
   /audiences/filter).
-- GET /audiences/filter/{jobId}/download: presigned GETs of a finished job's clean file and
-  report, for jobs whose file was uploaded this way.
+- GET /audiences/filter/{jobId}/download: presigned GETs of a finished job's clean file, its
+  report and its signed receipt, for jobs whose file was uploaded this way.
 - DELETE /audiences/uploads/{uploadId}: removes the uploaded file, its clean copy and report.
 
 Only the uploader may download or remove. The file name the client gives is used only for its
@@ -19,7 +19,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.audience_filter.files import AudienceFiles
-from functions.audience_filter.jobs import CLEAN, REPORT_SUFFIX, JobStatus, S3Location
+from functions.audience_filter.jobs import (
+    CLEAN,
+    RECEIPT_SUFFIX,
+    REPORT_SUFFIX,
+    JobStatus,
+    S3Location,
+)
 from functions.shared.errors import (
     ConflictError,
     ForbiddenError,
@@ -115,6 +121,7 @@ def download_links(
         raise ConflictError(f"screening job {job['jobId']} is {job['status']}, not SUCCEEDED")
     destination = S3Location.parse(record["destination"])
     report = S3Location(destination.bucket, destination.key + REPORT_SUFFIX)
+    receipt = S3Location(destination.bucket, destination.key + RECEIPT_SUFFIX)
     expires = _iso(datetime.now(UTC) + timedelta(seconds=DOWNLOAD_SECONDS))
     logger.info("audience download issued", extra={"jobId": job["jobId"], "uploadId": upload_id})
     return {
@@ -122,6 +129,7 @@ def download_links(
         "uploadId": upload_id,
         "downloadUrl": files.presign_get(destination, DOWNLOAD_SECONDS),
         "reportUrl": files.presign_get(report, DOWNLOAD_SECONDS),
+        "receiptUrl": files.presign_get(receipt, DOWNLOAD_SECONDS),
         "expiresAt": expires,
     }
 

@@ -102,7 +102,14 @@ class SubmissionSettings(Settings):
     legal_extensions: Json[dict[str, str]] = {"GDPR": "P2M", "UK_GDPR": "P2M", "CCPA": "P45D"}  # type: ignore[assignment]
 
 
-class ApiSettings(WorkflowSettings, ExportBucketSettings, SubmissionSettings):
+class ReceiptKeySettings(Settings):
+    """The KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs every clean audience file's receipt:
+    the screening functions sign with it, the API hands out its public key."""
+
+    receipt_key_id: str
+
+
+class ApiSettings(WorkflowSettings, ExportBucketSettings, SubmissionSettings, ReceiptKeySettings):
     idempotency_table: str
     idempotency_window_seconds: int = 300
     audit_digest_bucket: str
@@ -115,6 +122,8 @@ class ApiSettings(WorkflowSettings, ExportBucketSettings, SubmissionSettings):
     consent_confirmation_seconds: int = 72 * 3600
     # Re-permission campaigns (optional: without it those routes answer 503).
     campaign_state_machine_arn: str | None = None
+    # Swagger UI at /docs: the local stack only (the deployed API does not route /docs).
+    api_docs_ui: bool = False
 
 
 class AuditDigestSettings(Settings):
@@ -129,13 +138,15 @@ class DeadlineCheckSettings(WorkflowSettings):
     deadline_warning_days: int = 7
 
 
-class AudienceFilterSettings(HashingSettings):
+class AudienceFilterSettings(HashingSettings, ReceiptKeySettings):
     suppression_table: str
     audiences_bucket: str
     # Prefixes the EventBridge schedule sweeps, comma-separated (e.g. "incoming/daily/").
     scheduled_prefixes: str = ""
-    # Identifier columns of files dropped under incoming/ without object metadata naming them.
-    default_identifier_columns: str = '{"customerId": "customer_id", "email": "email"}'
+    # The identifier columns of every file dropped under incoming/ or swept by the schedule, as
+    # JSON (kind -> column). The file's own metadata never chooses them (issue 16): every file
+    # the bucket hands over must have these columns, or its job fails before writing.
+    identifier_columns: str = '{"customerId": "customer_id", "email": "email"}'
     # Files above the threshold go to the split state machine (README, "Audience filter"): one
     # invocation screens up to about 3 GB within its 15 minutes and 10 GB of /tmp. The machine
     # screens up to `split_max_concurrency` parts at once.
@@ -153,8 +164,9 @@ class AudienceSplitSettings(HashingSettings):
     split_part_bytes: int = 1_000_000_000
 
 
-class AudienceCombineSettings(Settings):
-    """The split path's last step joins files and writes records: no table, no key."""
+class AudienceCombineSettings(ReceiptKeySettings):
+    """The split path's last step joins files, signs the receipt and writes records: no
+    table."""
 
     audiences_bucket: str
 

@@ -53,6 +53,9 @@ class Access:
     starts_audience_split: bool = False
     # StartExecution of the re-permission campaign's state machine (start and resume).
     start_campaigns: bool = False
+    # The screening receipts' KMS key: "sign" (kms:Sign: the functions that write clean files)
+    # or "public-key" (kms:GetPublicKey: hands out what verifies receipts). Nothing else on it.
+    receipts: str | None = None
 
 
 def _read(table: str, *extra: str) -> TableAccess:
@@ -127,6 +130,9 @@ ACCESS: dict[str, Access] = {
             # jobs/; GET /audiences/filter/{jobId} reads it. The screening itself is not its job.
             *(BucketAccess("audiences", p, ("GetObject",)) for p in (*SOURCE_PREFIXES, JOBS)),
             BucketAccess("audiences", JOBS, ("PutObject",)),
+            # ... and refuses a destination that exists (409): by listing the key, without
+            # reading any clean file.
+            BucketAccess("audiences", CLEAN, ("ListBucket",)),
             # privacyctl filter through the API alone (functions/audience_filter/uploads.py): a
             # presigned PUT of requests/<uploadId>/... (signed with this role, so PutObject
             # there), presigned GETs of its clean copy and report, and removing every version of
@@ -143,6 +149,8 @@ ACCESS: dict[str, Access] = {
             ),
         ),
         invokes=("AudienceFilter",),
+        # GET /audiences/receipt-key.
+        receipts="public-key",
         start_execution=True,
         # POST /repermission-campaigns and .../resume; the campaign's state changes go through
         # the customers table's transactions above (UpdateItem added for them).
@@ -267,9 +275,12 @@ ACCESS: dict[str, Access] = {
         tables=(TableAccess("suppression", ("Scan",)),),
         buckets=(
             *(BucketAccess("audiences", p, ("ListBucket", "GetObject")) for p in SOURCE_PREFIXES),
-            BucketAccess("audiences", CLEAN, ("PutObject",)),
+            # Clean files, reports and receipts are written conditionally: HeadObject (GetObject)
+            # finds which job wrote an existing one (functions/audience_filter/files.py).
+            BucketAccess("audiences", CLEAN, ("GetObject", "PutObject")),
             BucketAccess("audiences", JOBS, ("GetObject", "PutObject")),
         ),
+        receipts="sign",
         notified_by="audiences/incoming/",
         # Files above SPLIT_THRESHOLD_BYTES are handed to the split state machine instead.
         starts_audience_split=True,
@@ -343,13 +354,15 @@ ACCESS: dict[str, Access] = {
             BucketAccess("audiences", WORK, ("GetObject", "PutObject", "AbortMultipartUpload")),
         ),
     ),
-    # Joins the parts into the clean file (a multipart upload, copied from work/, aborted on
-    # failure), writes the report beside it and finishes the job record.
+    # Joins the parts into the clean file (a conditional multipart upload, copied from work/,
+    # aborted on failure), signs the receipt, writes it and the report beside it and finishes
+    # the job record.
     "AudienceCombine": Access(
         buckets=(
             BucketAccess("audiences", WORK, ("GetObject",)),
-            BucketAccess("audiences", CLEAN, ("PutObject", "AbortMultipartUpload")),
+            BucketAccess("audiences", CLEAN, ("GetObject", "PutObject", "AbortMultipartUpload")),
             BucketAccess("audiences", JOBS, ("GetObject", "PutObject")),
         ),
+        receipts="sign",
     ),
 }

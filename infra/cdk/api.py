@@ -30,7 +30,7 @@ from constructs import Construct
 
 from functions.api.auth import Group
 from infra.cdk.config import StackConfig
-from infra.cdk.nag import acknowledge
+from infra.cdk.nag import acknowledge, skip_checkov
 from infra.cdk.routes import api_routes, body_schema
 
 _ACCESS_LOG = {
@@ -134,6 +134,21 @@ class Api(Construct):
                 "policy is the documented one for it. Turn it off with "
                 "-c apiGatewayCloudWatchRole=false where the account has one.",
             )
+        stage = self.rest_api.deployment_stage
+        skip_checkov(
+            stage,
+            "CKV_AWS_120",
+            "No response cache: every answer is one caller's view of personal data or a state "
+            "change; a cache keyed without the caller's token would serve one agent's answer to "
+            "another, and a status just after a cease would be stale.",
+        )
+        skip_checkov(
+            stage,
+            "CKV_AWS_73",
+            "X-Ray is observability, not a control: the functions run no X-Ray SDK, so a trace "
+            "would stop at the integration, and API Gateway's segments keep full request URLs "
+            "(query strings too). The access log with its request id is the correlated record.",
+        )
         self._web_acl(prefix)
         for response_type, status, code, message in _GATEWAY_ERRORS:
             self.rest_api.add_gateway_response(
@@ -188,16 +203,16 @@ class Api(Construct):
                 },
             )
             if route.public:
+                public = (
+                    f"{route.method} {route.path} is public by design (its OpenAPI operation "
+                    "declares no security): it reveals nothing about any person, or its "
+                    "credential is the single-use token in its body that was sent to the "
+                    "customer alone (staff tokens refused); the stage throttles it to the "
+                    "public rate limit, behind the WAF's per-IP limit."
+                )
                 for finding in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
-                    acknowledge(
-                        method,
-                        finding,
-                        f"{route.method} {route.path} is public by design (its OpenAPI operation "
-                        "declares no security): it reveals nothing about any person, or its "
-                        "credential is the single-use token in its body that was sent to the "
-                        "customer alone (staff tokens refused); the stage throttles it to the "
-                        "public rate limit, behind the WAF's per-IP limit.",
-                    )
+                    acknowledge(method, finding, public)
+                skip_checkov(method, "CKV_AWS_59", public)
 
     def _web_acl(self, prefix: str) -> None:
         """AWS's baseline managed rules and a per-IP rate limit in front of the stage."""

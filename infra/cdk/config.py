@@ -45,6 +45,23 @@ class StackConfig:
     # API Gateway writes execution logs only through an account-wide role; an account that has
     # one configured already can leave it alone.
     api_gateway_cloudwatch_role: bool = True
+    # Reserved concurrency (a cap, and capacity kept for them) of the two functions an outside
+    # caller can drive: the API (its stage's burst limit: a lower cap would turn API Gateway's
+    # own throttling into Lambda's 500s) and the audience filter (10 GB, 15 minutes each; a
+    # burst of uploads must not take the account's concurrency from the privacy workflow).
+    # 0 reserves none (an account whose concurrency quota is below reservations + 100).
+    api_reserved_concurrency: int | None = None
+    audience_filter_reserved_concurrency: int = 10
+
+    @property
+    def reserved_concurrency(self) -> dict[str, int]:
+        wanted = {
+            "Api": self.api_burst_limit
+            if self.api_reserved_concurrency is None
+            else self.api_reserved_concurrency,
+            "AudienceFilter": self.audience_filter_reserved_concurrency,
+        }
+        return {name: count for name, count in wanted.items() if count > 0}
 
     @property
     def prefix(self) -> str:
@@ -77,6 +94,10 @@ class StackConfig:
             public_rate_limit=int(get("publicRateLimit") or 5),
             public_burst_limit=int(get("publicBurstLimit") or 10),
             api_gateway_cloudwatch_role=_flag(get("apiGatewayCloudWatchRole"), True),
+            api_reserved_concurrency=_count(get("apiReservedConcurrency")),
+            audience_filter_reserved_concurrency=_count(
+                get("audienceFilterReservedConcurrency"), 10
+            ),
         )
         if not _STAGE.match(config.stage):
             raise ValueError(
@@ -92,3 +113,8 @@ def _flag(value: Any, default: bool) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).lower() in ("1", "true", "yes")
+
+
+def _count(value: Any, default: Any = None) -> Any:
+    """A number from the context where 0 is a value, not a missing one."""
+    return default if value is None else int(value)

@@ -20,6 +20,9 @@ from aws_cdk import (
     aws_iam as iam,
 )
 from aws_cdk import (
+    aws_kms as kms,
+)
+from aws_cdk import (
     aws_logs as logs,
 )
 from aws_cdk import (
@@ -72,7 +75,13 @@ def archived_form() -> events.RuleTargetInput:
 
 class CompletionEvents(Construct):
     def __init__(
-        self, scope: Construct, id: str, *, prefix: str, log_retention: logs.RetentionDays
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        prefix: str,
+        log_retention: logs.RetentionDays,
+        dead_letters_key: kms.IKey,
     ) -> None:
         super().__init__(scope, id)
         self.bus = events.EventBus(self, "Bus", event_bus_name=f"{prefix}-events")
@@ -87,7 +96,9 @@ class CompletionEvents(Construct):
             self,
             "CompletedDeadLetters",
             queue_name=f"{prefix}-completed-log-dlq",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            # Completion events name the customer: the dead-letter key (security.py).
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=dead_letters_key,
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
@@ -103,10 +114,12 @@ class CompletionEvents(Construct):
             resource_name=self.log_group.log_group_name,
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
+        # By name: a rule on a custom bus is "bus|rule" by reference.
+        self.rule_name = f"{prefix}-privacy-request-completed"
         self.rule = events.Rule(
             self,
             "Completed",
-            rule_name=f"{prefix}-privacy-request-completed",
+            rule_name=self.rule_name,
             event_bus=self.bus,
             event_pattern=events.EventPattern(
                 source=[EVENT_SOURCE], detail_type=[COMPLETED_DETAIL_TYPE]

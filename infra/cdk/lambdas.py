@@ -24,7 +24,7 @@ from infra.cdk.assets import (
     function_code,
 )
 from infra.cdk.audience_split import AudienceSplit
-from infra.cdk.nag import acknowledge
+from infra.cdk.nag import acknowledge, skip_checkov
 from infra.cdk.security import Security
 from infra.cdk.storage import Storage
 from infra.cdk.tables import Tables
@@ -45,6 +45,39 @@ _TIMEOUTS["AudienceFilter"] = Duration.minutes(15)
 _MEMORY_MB = {"AudiencePlan": 3008, "AudienceScreenPart": 3008, "AudienceFilter": 10240}
 _TMP_GIB = {"AudiencePlan": 10, "AudienceScreenPart": 4, "AudienceFilter": 10}
 _TRANSACTION_ONLY = {"StringEquals": {"dynamodb:EnclosingOperation": "TransactWriteItems"}}
+# Invoked with InvocationType=Event by every audit writer, every N entries (audit_keys.py).
+_AUDIT_DIGEST = "AuditDigest"
+
+_NO_VPC = (
+    "No VPC on purpose: the functions reach only AWS APIs (DynamoDB, S3, KMS, Step Functions, "
+    "Secrets Manager, EventBridge, Lambda) over TLS with their own least-privilege roles, and "
+    "no private resource; a VPC would add NAT or a dozen interface endpoints and ENIs, not a "
+    "control."
+)
+_PLAIN_ENVIRONMENT = (
+    "The environment holds only resource names and ARNs, never a secret (the HMAC key is read "
+    "from Secrets Manager at run time): Lambda's own at-rest encryption suffices, and a "
+    "customer key would add a KMS dependency to every cold start."
+)
+_SYNCHRONOUS = {
+    "api": "Invoked only synchronously, by API Gateway's Lambda proxy integration: a failure "
+    "is the caller's HTTP answer (and the Api5xx alarm); there is no event to dead-letter.",
+    "task": "Invoked only synchronously, by Step Functions lambda:invoke tasks "
+    "(RequestResponse, waitForTaskToken's too): the state's Retry/Catch and the execution's "
+    "failure alarms handle a failure; there is no event to dead-letter.",
+}
+_UNRESERVED = {
+    "task": "Not reserved: a state machine task, at most as concurrent as its executions (started "
+    "by the capped API and campaigns) and its maps' MaxConcurrency. Each reservation takes "
+    "capacity from the account's unreserved pool (AWS keeps 100 there) and fails deploys on "
+    "small accounts.",
+    "scheduled": "Not reserved: it runs on its schedule (the digest also every N audit "
+    "entries), a few invocations an hour. Each reservation takes capacity from the account's "
+    "unreserved pool (AWS keeps 100 there) and fails deploys on small accounts.",
+    "off": "Reserved concurrency turned off for this deployment by its context "
+    "(apiReservedConcurrency / audienceFilterReservedConcurrency = 0): the account's quota "
+    "is too small for it.",
+}
 
 
 class MissingAccessError(ValueError):
@@ -152,10 +185,14 @@ class Functions(Construct):
         storage: Storage,
         environment: Mapping[str, str],
         log_retention: logs.RetentionDays,
+        reserved_concurrency: Mapping[str, int],
     ) -> None:
         super().__init__(scope, id)
         self._prefix = prefix
         accesses = {spec.name: access_of(spec) for spec in FUNCTIONS}
+        invoked_async = {target for access in accesses.values() for target in access.invokes}
+        if any(writes_audit(spec) for spec in FUNCTIONS):
+            invoked_async.add(_AUDIT_DIGEST)
         self.layer = lambda_.LayerVersion(
             self,
             "Dependencies",
@@ -170,6 +207,7 @@ class Functions(Construct):
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
         self.dead_letters: dict[str, sqs.Queue] = {}
+        self.schedules: dict[str, events.Rule] = {}
         for spec in FUNCTIONS:
             access = accesses[spec.name]
             name = f"{prefix}-{spec.name}"
@@ -193,7 +231,8 @@ class Functions(Construct):
                 )
             )
             self._grant_data(role, spec, access, tables, storage, security)
-            dead_letters = self._dead_letters(spec) if self._is_async(spec, access) else None
+            is_async = self._is_async(spec, access) or spec.name in invoked_async
+            dead_letters = self._dead_letters(spec, role, security) if is_async else None
             self.roles[spec.name] = role
             self.functions[spec.name] = lambda_.Function(
                 self,
@@ -216,7 +255,20 @@ class Functions(Construct):
                 dead_letter_queue=dead_letters,
                 # Asynchronous events are retried twice by Lambda, then go to the DLQ.
                 retry_attempts=2 if dead_letters else None,
+                reserved_concurrent_executions=reserved_concurrency.get(spec.name),
             )
+            function = self.functions[spec.name]
+            skip_checkov(function, "CKV_AWS_117", _NO_VPC)
+            skip_checkov(function, "CKV_AWS_173", _PLAIN_ENVIRONMENT)
+            caller = "api" if spec is API else "task"
+            if dead_letters is None:
+                skip_checkov(function, "CKV_AWS_116", _SYNCHRONOUS[caller])
+            if spec.name not in reserved_concurrency:
+                if spec is API or spec.name == "AudienceFilter":
+                    unreserved = "off"
+                else:
+                    unreserved = "scheduled" if spec.schedule else "task"
+                skip_checkov(function, "CKV_AWS_115", _UNRESERVED[unreserved])
             acknowledge(
                 self.functions[spec.name],
                 "AwsSolutions-L1",
@@ -231,14 +283,25 @@ class Functions(Construct):
     def _is_async(spec: FunctionSpec, access: Access) -> bool:
         return access.notified_by is not None or spec.schedule is not None
 
-    def _dead_letters(self, spec: FunctionSpec) -> sqs.Queue:
+    def _dead_letters(self, spec: FunctionSpec, role: iam.Role, security: Security) -> sqs.Queue:
         queue = sqs.Queue(
             self,
             f"{spec.name}DeadLetters",
             queue_name=f"{self._prefix}-{spec.name}-dlq",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            # The undelivered events themselves: the dead-letter key (security.py).
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=security.dead_letters_key,
             enforce_ssl=True,
             retention_period=Duration.days(14),
+        )
+        # Lambda sends the failed event with the function's own role: SQS encrypts it with
+        # the queue's key on that role's behalf.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[security.dead_letters_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"sqs.{Aws.REGION}.amazonaws.com"}},
+            )
         )
         acknowledge(
             queue,
@@ -322,7 +385,9 @@ class Functions(Construct):
                 storage.notify(bucket, key_prefix, function)
             spec = self._specs[name]
             if spec.schedule is not None:
-                schedule(self, name, function, spec.schedule, self.dead_letters[name])
+                self.schedules[name] = schedule(
+                    self, name, function, spec.schedule, self.dead_letters[name]
+                )
 
     def _grant_data(
         self,
@@ -377,6 +442,11 @@ class Functions(Construct):
                         )
                     ],
                 )
+            )
+        if access.receipts is not None:
+            action = {"sign": "kms:Sign", "public-key": "kms:GetPublicKey"}[access.receipts]
+            role.add_to_policy(
+                iam.PolicyStatement(actions=[action], resources=[security.receipt_key.key_arn])
             )
         bucket_actions = {a for b in access.buckets for a in b.actions}
         if not (

@@ -1,4 +1,5 @@
-"""Alarms on what needs a person: failed workflows, API 5xx, undelivered completion events."""
+"""Alarms on what needs a person: failed workflows, API 5xx, undelivered completion events, and
+events that could not even be dead-lettered."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from aws_cdk import (
 )
 from aws_cdk import (
     aws_kms as kms,
+)
+from aws_cdk import (
+    aws_lambda as lambda_,
 )
 from aws_cdk import (
     aws_sns as sns,
@@ -46,6 +50,8 @@ class Monitoring(Construct):
         state_machine: sfn.IStateMachine,
         rest_api: apigw.RestApi,
         dead_letters: list[sqs.IQueue],
+        dead_lettering_functions: list[lambda_.IFunction],
+        dead_lettering_rules: dict[str, dict[str, str]],
     ) -> None:
         super().__init__(scope, id)
         self.topic = sns.Topic(
@@ -109,4 +115,26 @@ class Monitoring(Construct):
                     period=_PERIOD, statistic="Maximum"
                 ),
                 f"Undelivered events wait in the dead-letter queue {queue.node.id}.",
+            )
+        # An event that could not even be dead-lettered (the queue's key refused, say) is gone:
+        # Lambda and EventBridge each count those.
+        for function in dead_lettering_functions:
+            alarm(
+                f"{function.node.id}DeadLetterErrors",
+                function.metric("DeadLetterErrors", period=_PERIOD, statistic="Sum"),
+                f"{function.node.id}: a failed asynchronous event could not be sent to its "
+                "dead-letter queue and is lost.",
+            )
+        for name, dimensions in dead_lettering_rules.items():
+            alarm(
+                f"{name}DlqFailed",
+                cloudwatch.Metric(
+                    namespace="AWS/Events",
+                    metric_name="InvocationsFailedToBeSentToDlq",
+                    dimensions_map=dimensions,
+                    period=_PERIOD,
+                    statistic="Sum",
+                ),
+                f"The rule {name}: an undelivered event could not be sent to its dead-letter "
+                "queue and is lost.",
             )

@@ -3,7 +3,7 @@ definitions."""
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, CfnParameter, Stack
+from aws_cdk import Aspects, CfnOutput, CfnParameter, Stack
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -13,7 +13,7 @@ from infra.cdk.config import StackConfig
 from infra.cdk.events import CompletionEvents
 from infra.cdk.lambdas import Functions
 from infra.cdk.monitoring import Monitoring
-from infra.cdk.security import Security
+from infra.cdk.security import EncryptLogGroups, Security
 from infra.cdk.storage import Storage
 from infra.cdk.tables import Tables
 from infra.cdk.workflow import Workflow
@@ -86,6 +86,7 @@ class PrivacyStack(Stack):
         )
 
         self.security = Security(self, "Security", prefix=prefix)
+        Aspects.of(self).add(EncryptLogGroups(self.security.logs_key))
         self.tables = Tables(self, "Tables", prefix=prefix, key=self.security.data_key)
         self.storage = Storage(
             self,
@@ -97,7 +98,13 @@ class PrivacyStack(Stack):
             log_retention_days=config.log_retention_days,
             audit_digest_retention_days=config.audit_digest_retention_days,
         )
-        self.events = CompletionEvents(self, "Events", prefix=prefix, log_retention=retention)
+        self.events = CompletionEvents(
+            self,
+            "Events",
+            prefix=prefix,
+            log_retention=retention,
+            dead_letters_key=self.security.dead_letters_key,
+        )
 
         values = {declared.spec.env_var: declared.table.table_name for declared in self.tables}
         values |= {
@@ -108,6 +115,7 @@ class PrivacyStack(Stack):
             "AUDIENCES_BUCKET": self.storage.names["audiences"],
             "AUDIT_DIGEST_BUCKET": self.storage.names["audit-digests"],
             "AUDIT_KEY_ID": self.security.audit_key.key_arn,
+            "RECEIPT_KEY_ID": self.security.receipt_key.key_arn,
             # By name: every writer's environment names it before the function exists.
             "AUDIT_DIGEST_FUNCTION": f"{prefix}-AuditDigest",
         }
@@ -122,6 +130,7 @@ class PrivacyStack(Stack):
             storage=self.storage,
             environment=values,
             log_retention=retention,
+            reserved_concurrency=config.reserved_concurrency,
         )
         self.workflow = Workflow(
             self,
@@ -179,6 +188,20 @@ class PrivacyStack(Stack):
             state_machine=self.workflow.state_machine,
             rest_api=self.api.rest_api,
             dead_letters=[self.events.dead_letters, *self.functions.dead_letters.values()],
+            dead_lettering_functions=[
+                self.functions.functions[name] for name in self.functions.dead_letters
+            ],
+            # EventBridge's metrics: a custom bus's rule by bus and name, the default's by name.
+            dead_lettering_rules={
+                "CompletedLog": {
+                    "EventBusName": self.events.bus.event_bus_name,
+                    "RuleName": self.events.rule_name,
+                },
+                **{
+                    f"{name}Schedule": {"RuleName": rule.rule_name}
+                    for name, rule in self.functions.schedules.items()
+                },
+            },
         )
 
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)

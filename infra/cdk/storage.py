@@ -15,7 +15,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.cdk.nag import acknowledge
+from infra.cdk.nag import acknowledge, skip_checkov
 
 INCOMING = "incoming/"
 
@@ -48,15 +48,24 @@ class Storage(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(log_retention_days))],
+            # Versioned: a log deleted or overwritten (who read which export) can be got back
+            # for 30 days; S3 writes each log object once, so this costs nothing else.
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=Duration.days(log_retention_days),
+                    noncurrent_version_expiration=Duration.days(30),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        acknowledge(
-            self.access_logs,
-            "AwsSolutions-S1",
+        itself = (
             "This is the access-log bucket itself: logging it into itself would log its own "
-            "log deliveries forever.",
+            "log deliveries forever."
         )
+        acknowledge(self.access_logs, "AwsSolutions-S1", itself)
+        skip_checkov(self.access_logs, "CKV_AWS_18", itself)
         self.names: dict[str, str] = {}
         self.buckets: dict[str, s3.Bucket] = {}
         # Exports hold a customer's whole record: gone a week after they are written, and every

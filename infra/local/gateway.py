@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from infra.cdk.routes import api_routes, public_routes
+from infra.cdk.routes import api_routes
 from infra.local import request_log
 from infra.local.outbox import OUTBOX_PATH
 
@@ -44,9 +44,19 @@ def dev_claims(authorization: str | None) -> dict[str, str] | None:
     }
 
 
+# Served by the local API function only: Swagger UI over the OpenAPI document.
+LOCAL_ONLY_PUBLIC = {("GET", "/docs")}
+
+
 @cache
 def _resources() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(r.path.strip("/").split("/")) for r in api_routes())
+
+
+@cache
+def _public() -> frozenset[tuple[str, str]]:
+    """Routes without an authorizer, as the CDK app declares them (no security in the document)."""
+    return frozenset({(r.method, r.path) for r in api_routes() if r.public} | LOCAL_ONLY_PUBLIC)
 
 
 def match_resource(raw_path: str) -> tuple[str, dict[str, str] | None]:
@@ -66,13 +76,6 @@ def match_resource(raw_path: str) -> tuple[str, dict[str, str] | None]:
         else:
             return "/" + "/".join(template), parameters or None
     return raw_path, None
-
-
-def is_public(method: str, path: str) -> bool:
-    """A public route's template, matched as API Gateway matches it (the same templates the
-    request log names)."""
-    template = request_log.route_template(method, path)
-    return any(r.method == method and r.path == template for r in public_routes())
 
 
 def proxy_event(
@@ -109,7 +112,8 @@ def proxy_event(
             "resourcePath": resource,
             "requestTimeEpoch": int(datetime.now(UTC).timestamp() * 1000),
             "identity": {"sourceIp": "127.0.0.1"},
-            **({"authorizer": {"claims": claims}} if claims is not None else {}),
+            # A public route has no authorizer: API Gateway passes no claims, token or not.
+            "authorizer": {"claims": claims} if claims is not None else None,
         },
         "body": body,
         "isBase64Encoded": False,
@@ -137,16 +141,16 @@ def handle(
     outbox: Outbox | None = None,
 ) -> Answer:
     url = urlsplit(target)
-    path = unquote(url.path)
-    public = is_public(method, path)
-    claims = None
-    if not public:
-        claims = dev_claims(headers.get("Authorization") or headers.get("authorization"))
-        if claims is None:
-            return _error(
-                401, "UNAUTHORIZED", "send 'Authorization: Bearer dev:<username>:<group>[+<group>]'"
-            )
-    if outbox is not None and method == "GET" and path == OUTBOX_PATH:
+    resource, _ = match_resource(url.path)
+    public = (method, resource) in _public()
+    claims = dev_claims(headers.get("Authorization") or headers.get("authorization"))
+    if public:
+        claims = None
+    elif claims is None:
+        return _error(
+            401, "UNAUTHORIZED", "send 'Authorization: Bearer dev:<username>:<group>[+<group>]'"
+        )
+    if outbox is not None and method == "GET" and unquote(url.path) == OUTBOX_PATH:
         customer = parse_qs(url.query).get("customerId", [None])[-1]
         return _json(200, {"messages": outbox(customer)})
     try:
@@ -224,9 +228,16 @@ class LocalGateway:
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
 
-            do_GET = do_POST = do_PUT = do_DELETE = _serve
+            def __getattr__(self, name: str) -> Any:
+                # Every method (TRACE, QUERY, ...) is answered in the API's error shape, as API
+                # Gateway answers a method a resource does not declare, never socketserver's
+                # HTML 501.
+                if name.startswith("do_"):
+                    return self._serve
+                raise AttributeError(name)
 
             def log_message(self, format: str, *args: Any) -> None:
                 # Quiet: the functions' own structured logs say what happened.

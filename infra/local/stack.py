@@ -185,7 +185,14 @@ class LocalStack:
             KeySpec="HMAC_256",
             KeyUsage="GENERATE_VERIFY_MAC",
         )["KeyMetadata"]["Arn"]
+        # The screening receipts' signing key: asymmetric, the private half never leaves KMS.
+        env["RECEIPT_KEY_ID"] = self.client("kms").create_key(
+            Description="privacy-functions audience screening receipts",
+            KeySpec="ECC_NIST_P256",
+            KeyUsage="SIGN_VERIFY",
+        )["KeyMetadata"]["Arn"]
         env["AUDIT_DIGEST_EVERY"] = str(self.audit_digest_every)
+        env["API_DOCS_UI"] = "1"
         env["EXPORTS_BUCKET"] = f"{prefix}-exports"
         s3 = self.client("s3")
         s3.create_bucket(
@@ -339,6 +346,9 @@ class LocalStack:
             "AUDIENCES_BUCKET": bucket,
             "AUDIENCE_FILTER_FUNCTION": function_arn,
             "SCHEDULED_PREFIXES": "incoming/scheduled/",
+            # The demo retailer's exports carry e-mail and phone columns (the deployed default
+            # is customer_id and email): what every dropped file is screened by.
+            "IDENTIFIER_COLUMNS": json.dumps({"email": "email", "phone": "phone"}),
         }
 
     def create_state_machine(

@@ -15,11 +15,11 @@ import pytest
 # infra.cdk (imported first, as the package of these modules) quiets jsii before it starts.
 from infra.cdk.app import build_app
 from infra.cdk.stack import PrivacyStack
+from tests.infra.checkov import CheckovRun
+from tests.summary import SUMMARY, record  # noqa: F401  (record: tests/infra import it from here)
 
 if TYPE_CHECKING:
     from aws_cdk.assertions import Template
-
-_SUMMARY: dict[str, str] = {}
 
 
 @dataclass
@@ -29,6 +29,8 @@ class Synth:
     template: dict[str, Any]
     validation_error: str | None
     seconds: float
+    # checkov on this template, running in the background (tests/infra/test_checkov.py).
+    checkov: CheckovRun
     _assertions: Template | None = field(default=None, repr=False)
 
     @property
@@ -95,17 +97,8 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
         error = str(exc)
     seconds = time.monotonic() - start
     template = json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
-    _SUMMARY["synth (build + synth, one session)"] = f"{seconds:.1f} s"
-    _SUMMARY["template resources"] = str(len(template["Resources"]))
-    yield Synth(outdir, stack, template, error, seconds)
-
-
-def record(name: str, value: str) -> None:
-    _SUMMARY[name] = value
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _SUMMARY:
-        terminalreporter.section("infra")
-        for name, value in _SUMMARY.items():
-            terminalreporter.write_line(f"{name}: {value}")
+    SUMMARY["synth (build + synth, one session)"] = f"{seconds:.1f} s"
+    SUMMARY["template resources"] = str(len(template["Resources"]))
+    checkov = CheckovRun(tmp_path_factory.mktemp("checkov"), template)
+    yield Synth(outdir, stack, template, error, seconds, checkov)
+    checkov.close()

@@ -46,14 +46,15 @@ def _touches(statement: dict[str, Any], logical_id: str) -> bool:
 
 
 def _all_statements(synth: Synth) -> dict[str, list[dict[str, Any]]]:
-    """Every Allow statement of every identity policy in the stack, by role: CDK moves what
-    outgrows a role's default policy into customer-managed overflow policies attached to it."""
+    """Every Allow statement of every identity policy in the stack, by role: the role's default
+    policy and, once that passes IAM's size limit, the overflow managed policies CDK adds (the
+    API's role has one)."""
     by_role: dict[str, list[dict[str, Any]]] = {}
-    policies = {
-        **synth.of_type("AWS::IAM::Policy"),
-        **synth.of_type("AWS::IAM::ManagedPolicy"),
-    }
-    for policy in policies.values():
+    policies = [
+        *synth.of_type("AWS::IAM::Policy").values(),
+        *synth.of_type("AWS::IAM::ManagedPolicy").values(),
+    ]
+    for policy in policies:
         for role in policy["Properties"].get("Roles", []):
             by_role.setdefault(role["Ref"], []).extend(
                 policy["Properties"]["PolicyDocument"]["Statement"]
@@ -187,6 +188,32 @@ def test_the_audit_key_keys_entries_for_writers_and_verifies_for_the_api_alone(
     assert actions == sorted(["kms:GenerateMac", *(["kms:VerifyMac"] if spec is API else [])]), (
         actions
     )
+
+
+# Issue 16: only what writes clean files signs their receipts; the API hands out the public key.
+RECEIPT_SIGNERS = {"AudienceFilter", "AudienceCombine"}
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_the_receipt_key_signs_for_the_screening_functions_alone(synth: Synth, spec: Any) -> None:
+    """An asymmetric key (ECC_NIST_P256, SIGN_VERIFY): kms:Sign for the functions that write
+    clean files, kms:GetPublicKey for the API, nothing else for anyone."""
+    keys = [
+        (k, r)
+        for k, r in synth.of_type("AWS::KMS::Key").items()
+        if r["Properties"].get("KeySpec") == "ECC_NIST_P256"
+    ]
+    (key_id, key), *others = keys
+    assert not others and key["Properties"]["KeyUsage"] == "SIGN_VERIFY"
+    touching = [s for s in _function_statements(synth, spec.name) if _touches(s, key_id)]
+    actions = sorted(a for s in touching for a in _listed(s["Action"]))
+    variables = synth.function(spec.name)[1]["Properties"]["Environment"]["Variables"]
+    if spec.name in RECEIPT_SIGNERS:
+        assert actions == ["kms:Sign"] and "RECEIPT_KEY_ID" in variables
+    elif spec is API:
+        assert actions == ["kms:GetPublicKey"] and "RECEIPT_KEY_ID" in variables
+    else:
+        assert actions == [] and "RECEIPT_KEY_ID" not in variables
 
 
 def test_no_role_may_delete_rewrite_or_unlock_a_digest(synth: Synth) -> None:

@@ -46,9 +46,11 @@ def test_every_queue_is_a_dead_letter_queue_with_a_depth_alarm(synth: Synth) -> 
     }
     queues = synth.of_type("AWS::SQS::Queue")
     assert queues
+    (key_id,) = [k for k in synth.of_type("AWS::KMS::Key") if k.startswith("SecurityDeadLetters")]
     for queue_id, queue in queues.items():
         assert queue_id in used_as_dlq, f"{queue_id} is no dead-letter queue"
-        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+        # The undelivered events themselves: a customer-managed key, not SQS's own.
+        assert queue["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
         dimensions = [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
         assert json.dumps(dimensions) in depth_alarms, queue_id
 

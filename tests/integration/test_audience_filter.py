@@ -14,6 +14,7 @@ from boto3.s3.transfer import TransferConfig
 from privacyctl.client import ApiError
 from tests.integration import audiences
 from tests.integration.conftest import run_request, seed_unique_person
+from tests.integration.test_audience_split import _deliver
 
 HEADER = b"customer_id,email,phone,first_name,city,points\n"
 COLUMNS = {"customerId": "customer_id", "email": "email", "phone": "phone"}
@@ -32,12 +33,13 @@ def person(stack):
     return make
 
 
-def _drop(stack, key: str, body: bytes, columns: dict[str, str] = COLUMNS, topic: str = ""):
+def _drop(stack, key: str, body: bytes, topic: str = "", metadata: dict[str, str] | None = None):
     """An export job drops a file under incoming/: moto invokes the filter in-process, inside
     the upload, through the bucket's notification configuration. A multipart upload (as large
     exports are): moto 5.2.5 notifies a single PutObject before it attaches the object's
-    metadata, a CompleteMultipartUpload after, as S3 itself does."""
-    metadata = {"identifier-columns": json.dumps(columns)}
+    metadata, a CompleteMultipartUpload after, as S3 itself does. The file is screened by the
+    stack's IDENTIFIER_COLUMNS (e-mail and phone), whatever its metadata says."""
+    metadata = dict(metadata or {})
     if topic:
         metadata["topic"] = topic
     audiences.s3(stack).upload_fileobj(
@@ -47,6 +49,20 @@ def _drop(stack, key: str, body: bytes, columns: dict[str, str] = COLUMNS, topic
         ExtraArgs={"Metadata": metadata},
         Config=TransferConfig(multipart_threshold=1),
     )
+
+
+def drop_with_topic(stack, name: str, body: bytes, topic: str) -> dict[str, Any]:
+    """A file for a topic, as the bucket's notification hands it over; answers its report. Put,
+    then the event delivered: moto 5.2.5 notifies a drop under incoming/ before its metadata
+    (the topic) is attached, and a multipart one twice, the first time without it (a clean file
+    the second job, another job, may then not replace)."""
+    key = f"exports/{name}"
+    metadata = {"topic": topic} if topic else {}
+    audiences.s3(stack).put_object(
+        Bucket=audiences.bucket(stack), Key=key, Body=body, Metadata=metadata
+    )
+    _deliver(stack, key)
+    return dict(json.loads(audiences.read(stack, f"clean/{key}.report.json")))
 
 
 def _no_identifiers_in(text: str, *people: dict[str, str]) -> None:
@@ -83,26 +99,28 @@ def test_gzip_json_lines_with_a_bom_free_utf8_body(stack, agent, person):
     ceased, kept = person(), person()
     run_request(agent, ceased["id"], "CEASE_MARKETING")
     rows = [
-        json.dumps({"id": ceased["id"], "mail": ceased["email"], "name": "Zo\u00eb"}) + "\n",
-        json.dumps({"id": kept["id"], "mail": kept["email"], "name": "Ren\u00e9e"}) + "\n",
+        json.dumps({"email": ceased["email"], "phone": "", "name": "Zo\u00eb"}) + "\n",
+        json.dumps({"email": kept["email"], "phone": "", "name": "Ren\u00e9e"}) + "\n",
     ]
     name = f"weekly-{uuid.uuid4().hex[:6]}.jsonl.gz"
     body = gzip.compress("".join(rows).encode())
-    _drop(stack, f"incoming/{name}", body, {"email": "mail"})
+    _drop(stack, f"incoming/{name}", body)
     assert gzip.decompress(audiences.read(stack, f"clean/{name}")) == rows[1].encode()
 
 
 def test_a_bom_and_crlf_csv_keeps_its_header_bytes(stack, person):
     kept = person()
-    body = b"\xef\xbb\xbfemail,n\r\n" + f"{kept['email']},1\r\n".encode()
+    body = b"\xef\xbb\xbfemail,phone,n\r\n" + f"{kept['email']},,1\r\n".encode()
     name = f"bom-{uuid.uuid4().hex[:6]}.csv"
-    _drop(stack, f"incoming/{name}", body, {"email": "email"})
+    _drop(stack, f"incoming/{name}", body)
     assert audiences.read(stack, f"clean/{name}") == body
 
 
 def test_a_file_without_the_named_column_fails_and_writes_nothing(stack, agent):
     name = f"nomail-{uuid.uuid4().hex[:6]}.csv"
-    _drop(stack, f"incoming/{name}", b"id,mail\n1,a@example.com\n", {"email": "email"})
+    # The metadata names the file's own column: the deployment's columns decide (issue 16).
+    columns = {"identifier-columns": json.dumps({"email": "mail"})}
+    _drop(stack, f"incoming/{name}", b"id,mail\n1,a@example.com\n", metadata=columns)
     assert not audiences.exists(stack, f"clean/{name}")
     assert not audiences.exists(stack, f"clean/{name}.report.json")
 
@@ -132,12 +150,14 @@ def test_api_job_drops_a_customer_ceased_a_moment_before_it_starts(stack, agent,
     assert agent.call("GET", f"/audiences/filter/{first['jobId']}")["rowsOut"] == 1
 
     assert run_request(agent, customer["id"], "CEASE_MARKETING")["status"] == "COMPLETED"
-    job_id = agent.call("POST", "/audiences/filter", request)["jobId"]
+    # A clean file is never replaced by another job: the fresh screening goes to a new key.
+    again = {**request, "destination": f"{destination}.v2.csv"}
+    job_id = agent.call("POST", "/audiences/filter", again)["jobId"]
     job = agent.call("GET", f"/audiences/filter/{job_id}")
     assert job["status"] == "SUCCEEDED"
     assert (job["rowsIn"], job["rowsOut"], job["dropped"]) == (1, 0, {"CEASED": 1})
-    assert job["destination"] == destination
-    assert audiences.read(stack, f"clean/{key}") == HEADER
+    assert job["destination"] == again["destination"]
+    assert audiences.read(stack, f"clean/{key}.v2.csv") == HEADER
 
 
 def _expect_400(agent, body: dict[str, Any]) -> str:
@@ -197,17 +217,15 @@ def test_topic_opt_outs_only_for_that_topic(stack, person):
     SuppressionRepository(bind(SuppressionItem, stack.env["SUPPRESSION_TABLE"])).put_all(
         [entry], "test"
     )
-    body = b"email\n" + customer["email"].encode() + b"\n"
+    body = b"email,phone\n" + customer["email"].encode() + b",\n"
     for topic, rows_out in (("newsletter", 0), ("offers", 1), ("", 1)):
-        name = f"topic-{uuid.uuid4().hex[:6]}.csv"
-        _drop(stack, f"incoming/{name}", body, {"email": "email"}, topic)
-        report = json.loads(audiences.read(stack, f"clean/{name}.report.json"))
+        report = drop_with_topic(stack, f"topic-{uuid.uuid4().hex[:6]}.csv", body, topic)
         assert report["rowsOut"] == rows_out, topic
 
 
 def test_redelivery_and_the_schedule_change_nothing_twice(stack):
     name = f"scheduled/{uuid.uuid4().hex[:6]}.csv"
-    _drop(stack, f"incoming/{name}", HEADER, {"email": "email"})
+    _drop(stack, f"incoming/{name}", HEADER)
     first = audiences.s3(stack).list_objects_v2(Bucket=audiences.bucket(stack), Prefix="jobs/")[
         "Contents"
     ]
@@ -261,6 +279,10 @@ def test_privacyctl_filter_screens_a_local_file(
     assert "2 rows in, 1 out; dropped: CEASED 1" in out.out
     assert "upload [" in out.err and "100%" in out.err
     _no_identifiers_in(out.out, ceased, kept)
+    # The signed receipt came down beside the clean file, and vouches for it.
+    assert (tmp_path / "clean.csv.receipt.json").is_file()
+    assert main(["--api", stack.api_url, "audience", "verify-receipt", str(clean)]) == 0
+    assert capsys.readouterr().out.startswith("verified:")
     for prefix in ("requests/", "clean/requests/"):
         leftovers = audiences.s3(stack).list_objects_v2(
             Bucket=audiences.bucket(stack), Prefix=prefix

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import hashlib
 import json
 import random
 import time
@@ -75,14 +76,8 @@ def _audience(
 def _drop(stack, key: str, body: bytes) -> None:
     """A file left by an export job; `_deliver` then hands the filter the bucket notification's
     event (kept outside incoming/: moto 5.2.5 notifies a multipart upload there twice, once as
-    if it had no metadata, which would screen each large file a second time with the default
-    columns)."""
-    audiences.s3(stack).put_object(
-        Bucket=audiences.bucket(stack),
-        Key=key,
-        Body=body,
-        Metadata={"identifier-columns": json.dumps(COLUMNS)},
-    )
+    if it had no metadata). It is screened by the stack's IDENTIFIER_COLUMNS."""
+    audiences.s3(stack).put_object(Bucket=audiences.bucket(stack), Key=key, Body=body)
 
 
 def _deliver(stack, key: str) -> dict[str, Any]:
@@ -204,6 +199,16 @@ def test_a_large_file_is_screened_in_parts_exactly_as_in_one_piece(stack, people
     assert split_bytes == single_bytes
     report = json.loads(audiences.read(stack, f"clean/{name}.report.json"))
     assert _counts(report) == _counts(in_place) == _counts(record)
+    # Both paths receipt their clean file: the split one hashed the parts as it joined them.
+    from functions.audience_filter.verify import verify_clean_file
+
+    key = stack.client("kms").get_public_key(KeyId=stack.env["RECEIPT_KEY_ID"])["PublicKey"]
+    source_hash = hashlib.sha256(audiences.read(stack, name)).hexdigest()
+    for clean in (f"clean/{name}", f"clean/single-{name}"):
+        uri = f"s3://{audiences.bucket(stack)}/{clean}"
+        receipt = verify_clean_file(uri, key, s3_client=audiences.s3(stack))
+        assert receipt["source"]["sha256"] == source_hash
+        assert receipt["counts"]["kept"] == record["rowsOut"]
     assert report["dropped"] == dropped
     assert report["malformed"]["lines"] == bad_lines
     assert report["rowsIn"] == rows
@@ -248,7 +253,8 @@ def test_a_file_without_the_named_column_fails_the_split_job(stack):
     record = _finished(stack, _deliver(stack, name)["jobId"])
     assert record["status"] == "FAILED"
     assert record["error"]["code"] == "VALIDATION_ERROR"
-    assert "email" in record["error"]["message"] and "customer_id" in record["error"]["message"]
+    # The stack's IDENTIFIER_COLUMNS: e-mail and phone.
+    assert "email" in record["error"]["message"] and "phone" in record["error"]["message"]
     assert not audiences.exists(stack, f"clean/{name}")
 
 
@@ -308,5 +314,5 @@ def test_objects_of_any_size_are_joined_in_order(stack):
         audiences.s3(stack).put_object(Bucket=audiences.bucket(stack), Key=key, Body=blob)
         stored.append(files.describe(S3Location(audiences.bucket(stack), key)))
     target = S3Location(audiences.bucket(stack), f"{prefix}/joined")
-    files.concatenate(stored, target, "application/octet-stream")
+    files.concatenate(stored, target, "application/octet-stream", "join-test")
     assert audiences.read(stack, target.key) == b"".join(blobs)

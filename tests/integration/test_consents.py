@@ -16,7 +16,6 @@ import pytest
 
 from functions.shared.models import CustomerItem, bind
 from privacyctl.client import ApiClient, ApiError
-from tests.integration import audiences
 from tests.integration.conftest import (
     audit_entries,
     confirm_as_customer,
@@ -30,7 +29,7 @@ from tests.integration.conftest import (
     suppression_entries,
     unique_person,
 )
-from tests.integration.test_audience_filter import _drop
+from tests.integration.test_audience_filter import drop_with_topic
 
 
 @pytest.fixture
@@ -75,9 +74,8 @@ def _history(stack, customer_id: str) -> list[dict[str, Any]]:
 def _screen(stack, record: dict[str, Any], topic: str) -> int:
     """Rows kept when an audience of this one person is screened for `topic`."""
     name = f"consent-{uuid.uuid4().hex[:8]}.csv"
-    body = f"email\n{record['profile']['email']}\n".encode()
-    _drop(stack, f"incoming/{name}", body, {"email": "email"}, topic)
-    return int(json.loads(audiences.read(stack, f"clean/{name}.report.json"))["rowsOut"])
+    body = f"email,phone\n{record['profile']['email']},\n".encode()
+    return int(drop_with_topic(stack, name, body, topic)["rowsOut"])
 
 
 def test_opt_out_suppresses_the_topic_only_and_opt_in_lifts_it(stack, agent, compliance, person):

@@ -70,6 +70,7 @@ def test_only_the_uploader_downloads_and_removes():
     links = uploads.download_links(job, "alice", files)
     assert links["downloadUrl"].endswith("audience.csv?get")
     assert links["reportUrl"].endswith("audience.csv.report.json?get")
+    assert links["receiptUrl"].endswith("audience.csv.receipt.json?get")
     with pytest.raises(ConflictError):
         uploads.download_links({**job, "status": "RUNNING"}, "alice", files)
     with pytest.raises(ConflictError):

@@ -24,6 +24,7 @@ def test_settings_read_upper_case_names():
         "EXPORTS_BUCKET": "e",
         "IDEMPOTENCY_WINDOW_SECONDS": "60",
         "AUDIT_KEY_ID": "arn:aws:kms:eu-west-1:123456789012:key/audit",
+        "RECEIPT_KEY_ID": "arn:aws:kms:eu-west-1:123456789012:key/receipts",
         "AUDIT_DIGEST_FUNCTION": "privacy-test-AuditDigest",
     }
     settings = ApiSettings.from_env(env)

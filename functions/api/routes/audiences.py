@@ -1,5 +1,5 @@
-"""Audience screening (API.md, "Audience screening") and uploads through the API ("Audience
-uploads"); the work itself is in functions/audience_filter."""
+"""Audience screening (API.md, "Audience screening"), the receipts' public key, and uploads
+through the API ("Audience uploads"); the work itself is in functions/audience_filter."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from functions.api.operations import current_caller, operation
 from functions.api.schemas import Answer, answer
 from functions.api.schemas import Body as BodyModel
 from functions.audience_filter import uploads
-from functions.audience_filter.queue import screening_job, start_screening
+from functions.audience_filter.queue import receipt_key, screening_job, start_screening
 from functions.shared.caller import Group
 
 router = APIGatewayRouter()
@@ -59,6 +59,13 @@ class ScreeningJobAnswer(Answer):
     status: str
 
 
+class ReceiptKeyAnswer(Answer):
+    key_id: str
+    key_spec: str
+    algorithm: str
+    public_key: str = Field(description="PEM (SubjectPublicKeyInfo)")
+
+
 class UploadIssued(Answer):
     upload_id: str
     upload_url: str
@@ -78,6 +85,7 @@ class AudienceDownloads(Answer):
     upload_id: str
     download_url: str
     report_url: str
+    receipt_url: str
     expires_at: str
 
 
@@ -93,7 +101,8 @@ class AudienceDownloads(Answer):
 )
 def post_filter(body: Annotated[FilterBody, Body()]) -> Response[Any]:
     raw = body.model_dump(by_alias=True, exclude_none=True)
-    started = start_screening(raw, current_caller(router), api_dependencies().screening)
+    deps = api_dependencies()
+    started = start_screening(raw, current_caller(router), deps.screening, deps.hasher)
     return answer(JobStarted.model_validate(started), 202)
 
 
@@ -109,6 +118,20 @@ def post_filter(body: Annotated[FilterBody, Body()]) -> Response[Any]:
 def get_filter(job_id: JobId) -> Response[Any]:
     job = screening_job(job_id, api_dependencies().screening)
     return answer(ScreeningJobAnswer.model_validate(job))
+
+
+@router.get(
+    "/audiences/receipt-key",
+    **operation(
+        *SCREENERS,
+        Group.COMPLIANCE,
+        summary="The public key that verifies every screening receipt, offline",
+        answer=ReceiptKeyAnswer,
+        errors=(503,),
+    ),
+)
+def get_receipt_key() -> Response[Any]:
+    return answer(ReceiptKeyAnswer.model_validate(receipt_key(api_dependencies().screening)))
 
 
 @router.post(
