@@ -12,7 +12,7 @@ NPM_STAMP := node_modules/.installed
 # Extra CDK CLI arguments, e.g. CDK_ARGS='-c stage=prod -c alarmEmail=ops@example.com'
 CDK_ARGS ?=
 
-.PHONY: setup run test lint format bench synth checkov deploy clean openapi
+.PHONY: setup run test lint format bench synth checkov deploy clean openapi fuzz
 
 setup: $(STAMP) $(CHECKOV_STAMP)
 
@@ -55,6 +55,10 @@ format: $(STAMP)
 # The OpenAPI document generated from the API's routes; a test fails when the copy is stale.
 openapi: $(STAMP)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(BIN)/python -m functions.api.openapi docs/openapi.json
+
+# The fuzzer's longer run (make test runs a bounded one): many examples per route.
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/pytest -q -s tests/integration/test_fuzz.py
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench

@@ -5,11 +5,9 @@ document (`GET /openapi.json`, docs/openapi.json) is generated from the same rou
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -22,6 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError as PydanticValidationError
 
+from functions.api import docs_ui
 from functions.api.bodies import check_body
 from functions.api.errors import (
     domain_error_response,
@@ -29,7 +28,7 @@ from functions.api.errors import (
     invalid_body_response,
     invalid_input_response,
 )
-from functions.api.openapi import TITLE, VERSION, configure, document
+from functions.api.openapi import document
 from functions.api.operations import check_access, operation, require_groups
 from functions.api.resolver import RestResolver
 from functions.api.routes import audiences, audit, campaigns, consents, customers, public, requests
@@ -41,19 +40,13 @@ app.use([require_groups])
 # `public`: the customer's double opt-in confirmation, no staff token (routes/public.py).
 for module in (requests, customers, consents, audit, campaigns, audiences, public):
     app.include_router(module.router)
-configure(app)
 
 
-def _docs_ui_only_locally(app: RestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    # Read per request: the local stack sets API_DOCS_UI for the API function; AWS never does
-    # (and its REST API has no /docs resource either).
-    if os.environ.get("API_DOCS_UI", "").lower() not in ("1", "true"):
+@app.get("/docs", include_in_schema=False)
+def docs() -> Response[Any]:
+    if not docs_ui.enabled():
         return error_response("NOT_FOUND", "no such route", 404, _request_id())
-    return next_middleware(app)
-
-
-# Swagger UI with its assets bundled by powertools: the page fetches nothing from elsewhere.
-app.enable_swagger(path="/docs", title=TITLE, version=VERSION, middlewares=[_docs_ui_only_locally])
+    return docs_ui.docs_page(app)
 
 
 @app.get("/openapi.json", **operation(summary="This API's OpenAPI 3.1 document"))

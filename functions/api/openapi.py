@@ -9,7 +9,6 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from functions.api.operations import BEARER, ERROR_STATUSES
 
@@ -30,7 +29,12 @@ _ERROR_REF = "#/components/schemas/ErrorBody"
 _UNUSED_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 
 
+@cache
 def configure(app: APIGatewayRestResolver) -> None:
+    """Once, when a document is first asked for: powertools' OpenAPI models cost about a fifth of
+    the handler's import time, and most cold starts never serve the document."""
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     app.configure_openapi(
         title=TITLE,
         version=VERSION,
@@ -46,6 +50,7 @@ def configure(app: APIGatewayRestResolver) -> None:
 
 @cache
 def _document(app: APIGatewayRestResolver) -> str:
+    configure(app)
     schema = json.loads(app.get_openapi_json_schema())
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():

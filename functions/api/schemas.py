@@ -295,17 +295,40 @@ class TopicConsent(Answer):
     consented: bool
 
 
+class Purposes(BaseModel):
+    """What a calling service may do with the person's data now, one purpose each (wire names
+    as in functions/shared/domain.py, Purpose)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    marketing: bool = Field(
+        description="Send them marketing (any channel). Only for an active customer; with "
+        "?topic=, also a granted consent for that topic."
+    )
+    audiences: bool = Field(
+        description="Include them in a marketing audience or an export to a marketing tool. "
+        "Same rule as marketing."
+    )
+    campaigns: bool = Field(description="Enrol them in a campaign. Same rule as marketing.")
+    loyalty: bool = Field(
+        description="Keep the loyalty programme working: earning, tiers, the reward store, "
+        "wallet offers. True for active and ceased customers; false once forgotten."
+    )
+    application_access: bool = Field(
+        alias="applicationAccess",
+        description="Application access managed by identity services (sign-in to apps, new "
+        "application flows that process their data). True only for an active customer: false "
+        "when ceased or forgotten.",
+    )
+
+
 class PermissionsAnswer(Answer):
     customer_id: str
     privacy_status: PrivacyStatus
     topic: TopicConsent | None = Field(
         default=None, description="With ?topic=: marketing purposes also need its consent."
     )
-    permissions: dict[str, bool] = Field(
-        description="Purpose -> may it be processed now. marketing, audiences, campaigns: only "
-        "for an active customer (and, with a topic, a granted consent for it); loyalty (earning, "
-        "tiers, the reward store, wallet offers): unless forgotten."
-    )
+    permissions: Purposes
 
 
 class PendingConfirmation(Answer):
