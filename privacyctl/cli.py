@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from privacyctl import audience, consent, receipts, repermission, report, requests, retry
+from privacyctl import audience, consent, outbox, receipts, repermission, report, requests, retry
 from privacyctl.client import ApiClient, ApiError
 from privacyctl.options import (
     Parser,
@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     audience.add_parser(commands)
     receipts.add_parser(commands)
     consent.add_parser(commands)
+    outbox.add_parser(commands)
     repermission.add_parser(commands)
     retry.add_parser(commands)
     requests.add_parser(commands)
@@ -249,9 +250,12 @@ def _dispatch(args: argparse.Namespace, client: ApiClient, ask: Ask) -> int:
         return run_audit(args, client)
     if args.command in ("filter", "filter-cleanup"):
         return audience.run_filter(args, client)
+    if args.command == "outbox":
+        emit(args, *outbox.run_outbox(args, client))
+        return 0
     if args.command == "audience":
         return receipts.run_verify(args, client)
-    if args.command in ("consent", "consent-confirm"):
+    if args.command == "consent":
         result = consent.run_consent(args, client)
     elif args.command == "repermission":
         result = repermission.run_repermission(args, client)

@@ -25,7 +25,9 @@ class ApiError(Exception):
 
 
 class ApiClient:
-    def __init__(self, base_url: str, token: str, timeout: float = 30.0) -> None:
+    """`token` None: no Authorization header, as a customer's browser calls the public routes."""
+
+    def __init__(self, base_url: str, token: str | None, timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
         self._timeout = timeout
@@ -42,7 +44,7 @@ class ApiClient:
             data=json.dumps(body).encode() if body is not None else None,
             method=method,
             headers={
-                "Authorization": f"Bearer {self._token}",
+                **({"Authorization": f"Bearer {self._token}"} if self._token else {}),
                 "Content-Type": "application/json",
                 **(headers or {}),
             },

@@ -1,5 +1,7 @@
-"""`privacyctl consent CUSTOMER_ID TOPIC --channel email --grant|--revoke --source ...` and
-`privacyctl consent-confirm TOKEN`: record a consent choice, confirm a double opt-in."""
+"""`privacyctl consent CUSTOMER_ID TOPIC --channel email --grant|--revoke --source ...`: record a
+consent choice. An opt-in that needs double opt-in answers PENDING: its confirmation token goes to
+the customer alone (a ConsentConfirmationRequested message), so this command never has it, and
+no staff command redeems it (the customer does, on POST /public/consents/confirm)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 
 from functions.consents.rules import CHANNELS, SOURCES
 from privacyctl.client import ApiClient, segment
+from privacyctl.output import say
 
 
 def add_parser(commands: Any) -> None:
@@ -20,16 +23,18 @@ def add_parser(commands: Any) -> None:
     choice.add_argument("--revoke", dest="granted", action="store_false", help="opt out")
     sub.add_argument("--source", required=True, choices=sorted(SOURCES))
     sub.add_argument("--brand", help="the brand the consent is for (partner-brand news)")
-    commands.add_parser(
-        "consent-confirm", help="confirm a pending opt-in with its double opt-in token"
-    ).add_argument("confirmation_token", metavar="TOKEN")  # `token` is the bearer token
 
 
 def run_consent(args: argparse.Namespace, client: ApiClient) -> dict[str, Any]:
-    if args.command == "consent-confirm":
-        return client.call("POST", "/consents/confirm", {"token": args.confirmation_token})
     body: dict[str, Any] = {"channel": args.channel, "granted": args.granted, "source": args.source}
     if args.brand:
         body["brand"] = args.brand
     path = f"/customers/{segment(args.customer_id)}/consents/{segment(args.topic)}"
-    return client.call("PUT", path, body)
+    result = client.call("PUT", path, body)
+    if result.get("status") == "PENDING" and result.get("changed"):
+        say(
+            args,
+            f"PENDING until the customer confirms (by {result['confirmation']['expiresAt']}): "
+            "the confirmation was sent to them (on the local stack: privacyctl outbox)",
+        )
+    return result

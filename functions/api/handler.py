@@ -31,13 +31,14 @@ from functions.api.errors import (
 from functions.api.openapi import document
 from functions.api.operations import check_access, operation, require_groups
 from functions.api.resolver import RestResolver
-from functions.api.routes import audiences, audit, campaigns, consents, customers, requests
+from functions.api.routes import audiences, audit, campaigns, consents, customers, public, requests
 from functions.shared.errors import DomainError
 from functions.shared.observability import logger, metrics
 
 app = RestResolver(enable_validation=True)
 app.use([require_groups])
-for module in (requests, customers, consents, audit, campaigns, audiences):
+# `public`: the customer's double opt-in confirmation, no staff token (routes/public.py).
+for module in (requests, customers, consents, audit, campaigns, audiences, public):
     app.include_router(module.router)
 
 

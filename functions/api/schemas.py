@@ -80,7 +80,11 @@ class ConsentBody(Body):
 
 
 class ConfirmConsentBody(Body):
-    token: str = Field(min_length=32, max_length=256)
+    """POST /public/consents/confirm: the customer's confirmation token, the route's credential."""
+
+    token: str = Field(
+        min_length=32, max_length=256, description="The token the customer was sent, as sent."
+    )
 
 
 class StartCampaignBody(Body):
@@ -327,8 +331,10 @@ class PermissionsAnswer(Answer):
     permissions: Purposes
 
 
-class ConfirmationToken(Answer):
-    token: str
+class PendingConfirmation(Answer):
+    """A pending opt-in's confirmation: until when. The token went to the customer alone (a
+    ConsentConfirmationRequested message); no answer carries it."""
+
     expires_at: str
 
 
@@ -343,16 +349,14 @@ class ConsentAnswer(Answer):
     at: str
     change_id: str | None = None
     changed: bool
-    confirmation: ConfirmationToken | None = None
+    confirmation: PendingConfirmation | None = Field(
+        default=None, description="A new PENDING opt-in: until when the customer may confirm."
+    )
 
     @classmethod
     def of(cls, outcome: ConsentOutcome) -> ConsentAnswer:
         choice = outcome.choice
-        token = (
-            ConfirmationToken(token=outcome.token, expires_at=outcome.expires_at)
-            if outcome.token and outcome.expires_at
-            else None
-        )
+        pending = PendingConfirmation(expires_at=outcome.expires_at) if outcome.expires_at else None
         return cls(
             **_set(
                 customer_id=choice.customer_id,
@@ -365,7 +369,7 @@ class ConsentAnswer(Answer):
                 at=outcome.at,
                 change_id=outcome.change_id,
                 changed=outcome.changed,
-                confirmation=token,
+                confirmation=pending,
             )
         )
 

@@ -29,6 +29,7 @@ from functions.campaigns.service import (
     change_campaign,
     fail_campaign,
 )
+from functions.consents.messages import CONSENT_CONFIRMATION_REQUESTED, confirmation_requested
 from functions.consents.rules import CAMPAIGN_SOURCE, ConsentChoice, campaign_token
 from functions.consents.service import ConsentStores, record_consent
 from functions.requests.factory import SubmissionPolicy, new_request
@@ -48,7 +49,6 @@ from functions.shared.events import Publisher
 from functions.shared.identifiers import KeyedHasher
 from functions.shared.observability import logger
 
-CONFIRMATION_DETAIL_TYPE = "ConsentConfirmationRequested"
 # How early a woken step may be and still wait for the deadline itself.
 EARLY_WAKE_SECONDS = 30
 
@@ -103,7 +103,7 @@ def enrol_page(campaign_id: str, deps: EnrolStores) -> dict[str, Any]:
         )
         # At least once: consumers de-duplicate on campaignId + customerId.
         deps.events.publish(
-            CONFIRMATION_DETAIL_TYPE,
+            CONSENT_CONFIRMATION_REQUESTED,
             *(_confirmation_request(campaign, h, tokens[h.customer_id][0]) for h in holders),
         )
         deps.campaigns.record_enrol_page(
@@ -345,11 +345,11 @@ def _token(campaign: Campaign, customer_id: str, deps: EnrolStores) -> tuple[str
 
 
 def _confirmation_request(campaign: Campaign, holder: Enrolment, token: str) -> dict[str, Any]:
-    return {
-        "campaignId": campaign.campaign_id,
-        "customerId": holder.customer_id,
-        "topic": campaign.topic,
-        "channel": campaign.channel,
-        "token": token,
-        "expiresAt": campaign.deadline,
-    }
+    return confirmation_requested(
+        holder.customer_id,
+        campaign.topic,
+        campaign.channel,
+        token,
+        campaign.deadline,
+        campaign_id=campaign.campaign_id,
+    )

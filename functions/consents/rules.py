@@ -23,6 +23,9 @@ CONSENT_RECORD_TYPE = "CONSENT"
 # at its deadline). Not one a caller may send: validate_choice accepts SOURCES only.
 CAMPAIGN_SOURCE = "repermission-campaign"
 TOKEN_SEPARATOR = "."
+# Who confirms a double opt-in: the customer, the only one the token was sent to. Never an
+# address or a name (audit entries hold none); the entry's subjectHash says which customer.
+CUSTOMER_ACTOR = "customer"
 
 
 @dataclass(frozen=True)

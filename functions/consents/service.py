@@ -1,5 +1,7 @@
 """Recording consent choices and confirming double opt-ins. Each change is one transaction
-(consent, history, suppression change, audit entry) and is announced on the event bus."""
+(consent, history, suppression change, audit entry) and is announced on the event bus. A double
+opt-in's token goes to the customer alone, as a ConsentConfirmationRequested message: the staff
+member who recorded the opt-in never sees it, and only the customer's act redeems it."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from functions.campaigns.repository import CampaignRepository
+from functions.consents.messages import CONSENT_CONFIRMATION_REQUESTED, confirmation_requested
 from functions.consents.repository import ConsentRepository, PendingConfirmation
 from functions.consents.rules import (
     CONSENT_RECORD_TYPE,
+    CUSTOMER_ACTOR,
     ConsentChange,
     ConsentChoice,
     ConsentStatus,
@@ -56,8 +60,8 @@ class ConsentOutcome:
     source: str
     change_id: str | None
     changed: bool
-    # The double opt-in token to send to the person (only its hash is stored) and its expiry.
-    token: str | None = None
+    # Until when a pending opt-in's confirmation is valid. The token itself is not here: it was
+    # sent to the customer (ConsentConfirmationRequested) and only its hash is stored.
     expires_at: str | None = None
 
 
@@ -113,14 +117,31 @@ def record_consent(
         new_token=pending_token,
         details=_details(change, suppress, unsuppress),
     )
+    if token is not None and expires_at is not None:
+        # To the customer, never to the caller, and first: without it the opt-in can never be
+        # confirmed (a failure here is a 500; the caller's retry issues a fresh token).
+        deps.events.publish(
+            CONSENT_CONFIRMATION_REQUESTED,
+            confirmation_requested(
+                choice.customer_id,
+                choice.topic,
+                choice.channel,
+                token,
+                expires_at,
+                brand=choice.brand,
+                change_id=change.change_id,
+            ),
+        )
     _announce(change, deps)
     return ConsentOutcome(
-        choice, target, change.at, choice.source, change.change_id, True, token, expires_at
+        choice, target, change.at, choice.source, change.change_id, True, expires_at
     )
 
 
-def confirm_consent(token: str, actor: str, deps: ConsentStores) -> ConsentOutcome:
-    """Turn the pending opt-in a token was issued for into a granted consent, once."""
+def confirm_consent(token: str, deps: ConsentStores) -> ConsentOutcome:
+    """Turn the pending opt-in a token was issued for into a granted consent, once. The token
+    reached the customer alone, so redeeming it is the customer's act: the change and its audit
+    entry name the customer (CUSTOMER_ACTOR), never a staff member."""
     customer_id = token_customer(token)
     pending = deps.consents.pending_confirmation(customer_id, token_hash(token))
     if pending is None:
@@ -147,7 +168,7 @@ def confirm_consent(token: str, actor: str, deps: ConsentStores) -> ConsentOutco
         choice=choice,
         status=ConsentStatus.GRANTED,
         previous=current.status,
-        actor=actor,
+        actor=CUSTOMER_ACTOR,
         at=clock.utc_now(),
     )
     suppress, unsuppress = _suppression_change(change, deps)

@@ -156,7 +156,8 @@ ACCESS: dict[str, Access] = {
         # the customers table's transactions above (UpdateItem added for them).
         start_campaigns=True,
         answer_tasks=True,
-        # Consent changes (PUT .../consents/{topic}, POST /consents/confirm) are announced.
+        # Consent changes (PUT .../consents/{topic}, POST /public/consents/confirm) are announced,
+        # and a double opt-in's ConsentConfirmationRequested message is sent.
         put_events=True,
     ),
     # Re-checks the request; one that can no longer succeed ends REJECTED.

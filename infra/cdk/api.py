@@ -205,8 +205,10 @@ class Api(Construct):
             if route.public:
                 public = (
                     f"{route.method} {route.path} is public by design (its OpenAPI operation "
-                    "declares no security): it reveals nothing about any person, and the "
-                    "stage throttles it to the public rate limit."
+                    "declares no security): it reveals nothing about any person, or its "
+                    "credential is the single-use token in its body that was sent to the "
+                    "customer alone (staff tokens refused); the stage throttles it to the "
+                    "public rate limit, behind the WAF's per-IP limit."
                 )
                 for finding in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
                     acknowledge(method, finding, public)

@@ -1,5 +1,8 @@
 """The bus that announces PrivacyRequestCompleted, and a rule on it that keeps a copy in
-CloudWatch Logs (downstream marketing systems add their own rules)."""
+CloudWatch Logs (downstream marketing systems add their own rules). Messages to a person
+(functions/shared/messages.py, e.g. ConsentConfirmationRequested) carry a credential: no rule
+here takes them and the bus has no archive (the messaging system adds its own rule;
+tests/infra/test_message_events.py)."""
 
 from __future__ import annotations
 

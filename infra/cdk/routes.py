@@ -48,6 +48,11 @@ def api_routes() -> list[Route]:
     return sorted(routes, key=lambda r: (r.path, r.method))
 
 
+def public_routes() -> list[Route]:
+    """The routes called without a staff token (no authorizer deployed, no dev token locally)."""
+    return [route for route in api_routes() if route.public]
+
+
 def body_schema(model_name: str) -> dict[str, Any]:
     """The body model's JSON schema in the draft-4 form API Gateway validates with: references
     inlined, `const` as a one-value enum."""

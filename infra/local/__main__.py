@@ -33,6 +33,7 @@ Try it, in another shell:
   .venv/bin/privacyctl customer C-1001
   .venv/bin/privacyctl cease C-1004 --reason "customer phoned" --identity-verified --yes
   .venv/bin/privacyctl resume C-1004 --identity-verified --yes
+  .venv/bin/privacyctl outbox      # the messages customers would have been sent (local only)
 
 or with curl:
   API=$(.venv/bin/privacyctl where)

@@ -1,6 +1,9 @@
 """The local HTTP gateway: turns HTTP requests into API Gateway REST proxy events for the API
 function, the way API Gateway does, with claims from a development token in place of Cognito.
-Local stack only: never deployed."""
+As deployed, the public routes (no security in their OpenAPI operation) take no token, get no
+claims; every other route needs a dev token. It also serves the local stack's outbox
+(GET /_local/outbox, infra/local/outbox.py), which is no route of the API. Local stack only:
+never deployed."""
 
 from __future__ import annotations
 
@@ -17,9 +20,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from infra.cdk.routes import api_routes
 from infra.local import request_log
+from infra.local.outbox import OUTBOX_PATH
 
 DEV_TOKEN_PREFIX = "Bearer dev:"
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+# The outbox's messages, optionally to one customer only (LocalStack.outbox_messages).
+Outbox = Callable[[str | None], list[dict[str, Any]]]
+Answer = tuple[int, dict[str, str], bytes]
 
 
 def dev_claims(authorization: str | None) -> dict[str, str] | None:
@@ -78,6 +85,8 @@ def proxy_event(
     body: str | None,
     claims: dict[str, str] | None,
 ) -> dict[str, Any]:
+    """`claims` None: a public route, for which API Gateway runs no authorizer (the function
+    gets no authorizer context; the headers, Authorization included, pass through as sent)."""
     url = urlsplit(target)
     query = parse_qs(url.query, keep_blank_values=True)
     request_id = str(uuid.uuid4())
@@ -111,17 +120,28 @@ def proxy_event(
     }
 
 
-def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:
+def _json(status: int, body: dict[str, Any]) -> Answer:
     request_id = str(uuid.uuid4())
-    body = {"error": {"code": code, "message": message, "requestId": request_id}}
+    if "error" in body:
+        body = {"error": {**body["error"], "requestId": request_id}}
     headers = {"Content-Type": "application/json", "X-Request-Id": request_id}
     return status, headers, json.dumps(body).encode()
 
 
+def _error(status: int, code: str, message: str) -> Answer:
+    return _json(status, {"error": {"code": code, "message": message}})
+
+
 def handle(
-    invoke: Invoke, method: str, target: str, headers: dict[str, str], body: str | None
-) -> tuple[int, dict[str, str], bytes]:
-    resource, _ = match_resource(urlsplit(target).path)
+    invoke: Invoke,
+    method: str,
+    target: str,
+    headers: dict[str, str],
+    body: str | None,
+    outbox: Outbox | None = None,
+) -> Answer:
+    url = urlsplit(target)
+    resource, _ = match_resource(url.path)
     public = (method, resource) in _public()
     claims = dev_claims(headers.get("Authorization") or headers.get("authorization"))
     if public:
@@ -130,6 +150,9 @@ def handle(
         return _error(
             401, "UNAUTHORIZED", "send 'Authorization: Bearer dev:<username>:<group>[+<group>]'"
         )
+    if outbox is not None and method == "GET" and unquote(url.path) == OUTBOX_PATH:
+        customer = parse_qs(url.query).get("customerId", [None])[-1]
+        return _json(200, {"messages": outbox(customer)})
     try:
         response = invoke(proxy_event(method, target, headers, body, claims))
     except Exception:
@@ -140,7 +163,6 @@ def handle(
     return int(response["statusCode"]), out_headers, (response.get("body") or "").encode()
 
 
-Answer = tuple[int, dict[str, str], bytes]
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
@@ -176,6 +198,7 @@ class LocalGateway:
         port: int,
         host: str = "127.0.0.1",
         log: request_log.RequestLog | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         gateway = self
 
@@ -187,7 +210,12 @@ class LocalGateway:
                     status, headers, payload = refusal
                 else:
                     status, headers, payload = handle(
-                        gateway._invoke, self.command, self.path, dict(self.headers.items()), body
+                        gateway._invoke,
+                        self.command,
+                        self.path,
+                        dict(self.headers.items()),
+                        body,
+                        outbox,
                     )
                 if log is not None:
                     elapsed = (time.perf_counter() - started) * 1000

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import cache
 
 from infra.cdk.routes import api_routes
+from infra.local.outbox import OUTBOX_PATH
 
 UNKNOWN_ROUTE = "(no such route)"
 
@@ -25,6 +26,8 @@ def _templates() -> list[tuple[str, re.Pattern[str], str]]:
 
 
 def route_template(method: str, path: str) -> str:
+    if (method, path) == ("GET", OUTBOX_PATH):
+        return OUTBOX_PATH  # the local gateway's own, no route of the API
     for route_method, pattern, template in _templates():
         if route_method == method and pattern.match(path):
             return template

@@ -19,7 +19,7 @@ from typing import Any
 from botocore.config import Config
 
 from infra.functions import API, FUNCTIONS
-from infra.local import dispatch, isolation
+from infra.local import dispatch, isolation, outbox
 from infra.local.gateway import LocalGateway
 from infra.local.request_log import RequestLog
 from infra.local.reset import forget_previous_stack
@@ -100,7 +100,9 @@ class LocalStack:
         self.env = self._create_resources()
         os.environ.update(self.env)
         self._step(f"starting the API gateway on 127.0.0.1:{self.api_port or '(a free port)'}")
-        self._gateway = LocalGateway(self.invoke_api, self.api_port, log=self.request_log)
+        self._gateway = LocalGateway(
+            self.invoke_api, self.api_port, log=self.request_log, outbox=self.outbox_messages
+        )
         self._gateway.start()
         if seed:
             customers = json.loads(DEMO_CUSTOMERS.read_text())
@@ -170,6 +172,13 @@ class LocalStack:
             Overwrite=True,
         )
         self.client("events").create_event_bus(Name=env["EVENT_BUS_NAME"])
+        outbox.create(
+            self.client("events"),
+            self.client("logs"),
+            env["EVENT_BUS_NAME"],
+            prefix,
+            f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{outbox.log_group(prefix)}",
+        )
         # The audit chain's key: an HMAC key that never leaves KMS.
         env["AUDIT_KEY_ID"] = self.client("kms").create_key(
             Description="privacy-functions audit chain",
@@ -367,6 +376,11 @@ class LocalStack:
         if response.get("FunctionError"):
             raise RuntimeError(payload.get("errorType", "FunctionError"))
         return dict(payload)
+
+    def outbox_messages(self, customer_id: str | None = None) -> list[dict[str, Any]]:
+        """What the messaging system would have sent so far (infra/local/outbox.py)."""
+        prefix = f"privacy-{self.stage}"
+        return outbox.messages(self.client("logs"), prefix, self.api_url, customer_id)
 
     def seed(self, customers: list[dict[str, Any]]) -> None:
         """The CRM import of the demo customers, then their opt-outs through the product's own

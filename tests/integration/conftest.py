@@ -39,6 +39,27 @@ def compliance(stack: LocalStack) -> ApiClient:
     return ApiClient(stack.api_url, "dev:carol:compliance")
 
 
+@pytest.fixture
+def customer(stack: LocalStack) -> ApiClient:
+    """The customer's side: no staff token (the public routes' callers)."""
+    return ApiClient(stack.api_url, None)
+
+
+def sent_tokens(stack: LocalStack, **detail: str) -> dict[str, str]:
+    """Customer id -> the last confirmation token the outbox holds for them, of the messages
+    whose detail has these values (e.g. topic=...): what the customer was sent."""
+    return {
+        m["customerId"]: m["detail"]["token"]
+        for m in stack.outbox_messages()
+        if m["type"] == "ConsentConfirmationRequested"
+        and all(m["detail"].get(k) == v for k, v in detail.items())
+    }
+
+
+def confirm_as_customer(customer: ApiClient, token: str) -> dict[str, Any]:
+    return customer.call("POST", "/public/consents/confirm", {"token": token})
+
+
 def demo_record(template: str = "C-1001") -> dict[str, Any]:
     records = {r["customerId"]: r for r in json.loads(DEMO_CUSTOMERS.read_text())}
     return copy.deepcopy(records[template])

@@ -1,5 +1,7 @@
 """Consent per topic and channel on the local stack: opt-out and opt-in with their suppression
-entries, history and audit; double opt-in tokens; bad input; forgotten customers; events."""
+entries, history and audit; double opt-in (the token goes to the customer only, through the
+outbox, and is redeemed on the public route as the customer's act); bad input; forgotten
+customers; events. tests/integration/test_double_opt_in.py tries to break the double opt-in."""
 
 from __future__ import annotations
 
@@ -16,12 +18,14 @@ from functions.shared.models import CustomerItem, bind
 from privacyctl.client import ApiClient, ApiError
 from tests.integration.conftest import (
     audit_entries,
+    confirm_as_customer,
     count_items,
     customer_items,
     demo_record,
     personal_values,
     run_request,
     seed_unique_person,
+    sent_tokens,
     suppression_entries,
     unique_person,
 )
@@ -43,8 +47,9 @@ def _put(api: ApiClient, customer_id: str, topic: str, **body: Any) -> dict[str,
     return api.call("PUT", f"/customers/{customer_id}/consents/{topic}", payload)
 
 
-def _confirm(api: ApiClient, token: str) -> dict[str, Any]:
-    return api.call("POST", "/consents/confirm", {"token": token})
+def _sent(stack, customer_id: str) -> str:
+    """The token of the last confirmation the customer was sent (the outbox)."""
+    return sent_tokens(stack)[customer_id]
 
 
 def _opted_out(stack, customer_id: str, topic: str) -> list[str]:
@@ -126,49 +131,55 @@ def test_opt_out_suppresses_the_topic_only_and_opt_in_lifts_it(stack, agent, com
     assert {e["eventType"] for e in found} == {"CONSENT_REVOKED", "CONSENT_GRANTED"}
 
 
-def test_double_opt_in_is_pending_until_its_single_use_token_confirms(stack, agent, person):
+def test_double_opt_in_is_pending_until_the_customer_confirms_once(stack, agent, customer, person):
     record = person()
     customer_id = record["customerId"]
     _put(agent, customer_id, "offers", granted=False, channel="sms")
 
     pending = _put(agent, customer_id, "offers", granted=True, channel="sms", source="import")
     assert pending["status"] == "PENDING" and pending["granted"] is False
-    token = pending["confirmation"]["token"]
+    # The answer says until when; the token went to the customer, not to the agent.
+    assert set(pending["confirmation"]) == {"expiresAt"}
+    token = _sent(stack, customer_id)
+    assert token not in json.dumps(pending)
     # Pending is no consent: still suppressed, not permitted.
     assert _screen(stack, record, "offers") == 0
     permissions = agent.call("GET", f"/customers/{customer_id}/processing-permissions?topic=offers")
     assert permissions["topic"]["consented"] is False
     # Only the token's hash is stored.
     assert token not in json.dumps(customer_items(stack, customer_id))
-    # An unconfirmed opt-in never downgrades, and a repeated one issues a fresh token.
-    assert _put(agent, customer_id, "offers", granted=True, channel="sms", source="import")[
-        "confirmation"
-    ]["token"] not in (token,)
+    # An unconfirmed opt-in never downgrades, and a repeated one sends a fresh token.
+    _put(agent, customer_id, "offers", granted=True, channel="sms", source="import")
+    assert _sent(stack, customer_id) != token
 
     with pytest.raises(ApiError) as superseded:
-        _confirm(agent, token)
+        confirm_as_customer(customer, token)
     assert superseded.value.status == 409 and "changed after" in superseded.value.message
 
     fresh = _put(agent, customer_id, "offers", granted=True, channel="push", source="import")
-    confirmed = _confirm(agent, fresh["confirmation"]["token"])
+    fresh_token = _sent(stack, customer_id)
+    confirmed = confirm_as_customer(customer, fresh_token)
     assert confirmed["status"] == "GRANTED" and confirmed["source"] == "double-opt-in"
     assert _screen(stack, record, "offers") == 1
     (entry,) = audit_entries(stack, confirmed["changeId"])
     assert entry.event_type == "CONSENT_CONFIRMED"
     assert entry.details["confirms"] == fresh["changeId"]
+    # The customer's act: the agent recorded the opt-in, the customer confirmed it.
+    assert entry.actor == "customer"
+    assert [e.actor for e in audit_entries(stack, fresh["changeId"])] == ["alice"]
+    assert _history(stack, customer_id)[-1]["changedBy"] == "customer"
 
     with pytest.raises(ApiError) as reused:
-        _confirm(agent, fresh["confirmation"]["token"])
+        confirm_as_customer(customer, fresh_token)
     assert reused.value.status == 409 and "already been used" in reused.value.message
     statuses = {(c["channel"], c["status"]) for c in agent.privacy(customer_id)["consents"]}
     assert {("sms", "PENDING"), ("push", "GRANTED")} <= statuses
 
 
-def test_expired_unknown_and_malformed_tokens_are_rejected(stack, agent, person):
+def test_expired_unknown_and_malformed_tokens_are_rejected(stack, agent, customer, person):
     customer_id = person()["customerId"]
-    token = _put(agent, customer_id, "partner-news", granted=True, source="preference-centre")[
-        "confirmation"
-    ]["token"]
+    _put(agent, customer_id, "partner-news", granted=True, source="preference-centre")
+    token = _sent(stack, customer_id)
     # The clock moves past the token's expiry.
     model = bind(CustomerItem, stack.env["CUSTOMERS_TABLE"])
     (item,) = [i for i in model.query(customer_id) if i.sk.startswith("CONSENTTOKEN#")]
@@ -176,13 +187,13 @@ def test_expired_unknown_and_malformed_tokens_are_rejected(stack, agent, person)
     item.save()
 
     with pytest.raises(ApiError) as expired:
-        _confirm(agent, token)
+        confirm_as_customer(customer, token)
     assert expired.value.status == 409 and "expired" in expired.value.message
     with pytest.raises(ApiError) as unknown:
-        _confirm(agent, f"{customer_id}.{'x' * 43}")
+        confirm_as_customer(customer, f"{customer_id}.{'x' * 43}")
     assert unknown.value.status == 404
     with pytest.raises(ApiError) as malformed:
-        _confirm(agent, "x" * 40)
+        confirm_as_customer(customer, "x" * 40)
     assert malformed.value.status == 400
     consents = agent.privacy(customer_id)["consents"]
     assert [c["status"] for c in consents if c["topic"] == "partner-news"] == ["PENDING"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.request
 
 from privacyctl.cli import main
 
@@ -82,11 +83,29 @@ def test_consent_opt_out_and_double_opt_in(stack, capsys, new_customer):
     code, out, _ = _run(stack, capsys, *argv, "--revoke", "--source", "crm")
     assert code == 0 and _last_json(out)["status"] == "REVOKED"
 
-    code, out, _ = _run(stack, capsys, *argv, "--grant", "--source", "preference-centre")
+    code, out, err = _run(stack, capsys, *argv, "--grant", "--source", "preference-centre")
     pending = _last_json(out)
     assert code == 0 and pending["status"] == "PENDING"
-    code, out, err = _run(stack, capsys, "consent-confirm", pending["confirmation"]["token"])
-    assert code == 0, (out, err)
-    assert _last_json(out)["status"] == "GRANTED"
-    code, _, err = _run(stack, capsys, "consent-confirm", pending["confirmation"]["token"])
-    assert code == 1 and "already been used" in err
+    assert "privacyctl outbox" in out
+    # The customer's side, by hand: the message in the outbox, and what its link sends.
+    code, out, _ = _run(stack, capsys, "outbox", "--customer", customer_id, "--output", "json")
+    (message,) = json.loads(out[out.index('{\n  "messages"') :])["messages"]
+    token = message["detail"]["token"]
+    assert token not in json.dumps(pending) and token.rpartition(".")[2] not in err
+    assert message["type"] == "ConsentConfirmationRequested"
+    action = message["action"]
+    assert action["url"] == f"{stack.api_url}/public/consents/confirm"
+    code, text, _ = _run(stack, capsys, "outbox", "--customer", customer_id)
+    assert f"ConsentConfirmationRequested to {customer_id}" in text and token in text
+    assert "the customer's link sends: curl -s -X POST" in text
+    request = urllib.request.Request(
+        action["url"],
+        data=json.dumps(action["body"]).encode(),
+        method=action["method"],
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert json.loads(response.read())["status"] == "GRANTED"
+    # No staff command redeems a token any more.
+    code, _, err = _run(stack, capsys, "consent-confirm", token)
+    assert code == 2 and "invalid choice" in err

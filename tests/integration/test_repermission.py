@@ -21,10 +21,12 @@ from infra.local import dispatch
 from privacyctl.client import ApiClient, ApiError
 from tests.integration.conftest import (
     audit_entries,
+    confirm_as_customer,
     count_items,
     customer_items,
     personal_values,
     run_request,
+    sent_tokens,
     suppression_entries,
     unique_person,
     wait_for,
@@ -58,38 +60,9 @@ def topic() -> str:
 
 @pytest.fixture
 def requests_for_confirmation(stack, topic) -> Iterator[Callable[[], dict[str, str]]]:
-    """The ConsentConfirmationRequested events of this topic, as customer id -> token."""
-    sqs, events = stack.client("sqs"), stack.client("events")
-    queue_url = sqs.create_queue(QueueName=f"confirmations-{topic}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    bus = stack.env["EVENT_BUS_NAME"]
-    pattern = {"detail-type": ["ConsentConfirmationRequested"], "detail": {"topic": [topic]}}
-    events.put_rule(Name=topic, EventBusName=bus, EventPattern=json.dumps(pattern))
-    events.put_targets(Rule=topic, EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
-    received: list[dict[str, Any]] = []
-
-    def tokens() -> dict[str, str]:
-        while True:
-            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
-                "Messages", []
-            )
-            if not messages:
-                break
-            received.extend(json.loads(m["Body"])["detail"] for m in messages)
-            sqs.delete_message_batch(
-                QueueUrl=queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                    for i, m in enumerate(messages)
-                ],
-            )
-        return {d["customerId"]: d["token"] for d in received}
-
-    yield tokens
-    events.remove_targets(Rule=topic, EventBusName=bus, Ids=["q"])
-    events.delete_rule(Name=topic, EventBusName=bus)
+    """The ConsentConfirmationRequested messages of this topic, as customer id -> token: read
+    from the local stack's outbox, which keeps the campaigns' messages like every other."""
+    yield lambda: sent_tokens(stack, topic=topic)
 
 
 def _in(seconds: int) -> str:
@@ -131,7 +104,7 @@ def _campaign_audit(stack, campaign_id: str) -> list[str]:
 
 
 def test_revoke_keeps_the_confirmer_and_opts_the_rest_out(
-    stack, compliance, agent, topic, requests_for_confirmation
+    stack, compliance, agent, customer, topic, requests_for_confirmation
 ):
     keeper, *others = [_seed(stack, topic) for _ in range(4)]
     ceased = others.pop()
@@ -149,12 +122,14 @@ def test_revoke_keeps_the_confirmer_and_opts_the_rest_out(
     tokens = requests_for_confirmation()
     everyone = [keeper, *others, ceased]
     assert set(tokens) == {p["customerId"] for p in everyone}
-    # The confirmation route every double opt-in uses; the consent stays GRANTED.
-    confirmed = agent.call("POST", "/consents/confirm", {"token": tokens[keeper["customerId"]]})
+    # The customer's confirmation route every double opt-in uses; the consent stays GRANTED.
+    confirmed = confirm_as_customer(customer, tokens[keeper["customerId"]])
     assert confirmed["status"] == "GRANTED" and confirmed["source"] == "double-opt-in"
     with pytest.raises(ApiError) as reused:
-        agent.call("POST", "/consents/confirm", {"token": tokens[keeper["customerId"]]})
+        confirm_as_customer(customer, tokens[keeper["customerId"]])
     assert reused.value.status == 409
+    (entry,) = audit_entries(stack, confirmed["changeId"])
+    assert (entry.event_type, entry.actor) == ("CONSENT_CONFIRMED", "customer")
     assert _campaign(compliance, campaign_id)["progress"]["confirmed"] == 1
     assert run_request(agent, ceased["customerId"], "CEASE_MARKETING")["status"] == "COMPLETED"
 
@@ -200,14 +175,14 @@ def test_revoke_keeps_the_confirmer_and_opts_the_rest_out(
 
 
 def test_forget_submits_campaign_confirmed_requests_through_the_workflow(
-    stack, compliance, agent, topic, requests_for_confirmation
+    stack, compliance, agent, customer, topic, requests_for_confirmation
 ):
     keeper, forgotten_meanwhile, *others = [_seed(stack, topic) for _ in range(4)]
     started = _start(compliance, topic, deadline=_in(8), outcome="FORGET")
     campaign_id = started["campaignId"]
     _until(compliance, campaign_id, lambda c: c["phase"] != "ENROLLING")
     token = requests_for_confirmation()[keeper["customerId"]]
-    agent.call("POST", "/consents/confirm", {"token": token})
+    confirm_as_customer(customer, token)
     assert run_request(agent, forgotten_meanwhile["customerId"], "FORGET")["status"] == "COMPLETED"
 
     done = _until(compliance, campaign_id, _ended)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from functions.consents.rules import ConsentChoice
+from functions.consents.messages import CONSENT_CONFIRMATION_REQUESTED
+from functions.consents.rules import CUSTOMER_ACTOR, ConsentChoice
 from functions.consents.service import CONSENT_DETAIL_TYPE, confirm_consent, record_consent
 from functions.shared.customers import tombstone_key
 from functions.shared.domain import ConsentStatus
@@ -37,11 +38,35 @@ def test_an_opt_in_from_the_crm_is_granted_and_lifts_the_opt_out(deps):
     assert deps.suppression.rows == {}
 
 
-def test_an_opt_in_from_the_preference_centre_is_pending_with_a_token(deps):
+def sent_token(deps) -> str:
+    """The token of the last confirmation message: the customer's, never the caller's."""
+    return str(deps.events.of(CONSENT_CONFIRMATION_REQUESTED)[-1]["token"])
+
+
+def test_an_opt_in_from_the_preference_centre_is_pending_and_its_token_goes_to_the_customer(deps):
     outcome = choose(deps, True, source="preference-centre")
     assert outcome.status is ConsentStatus.PENDING
-    assert outcome.token and outcome.token.startswith("C1.")
     assert outcome.expires_at == "2026-11-23T12:10:00Z"
+    (message,) = deps.events.of(CONSENT_CONFIRMATION_REQUESTED)
+    assert message == {
+        "customerId": "C1",
+        "topic": "news",
+        "channel": "email",
+        "changeId": outcome.change_id,
+        "token": message["token"],
+        "expiresAt": "2026-11-23T12:10:00Z",
+    }
+    assert message["token"].startswith("C1.")
+    # The caller's answer has no token: nothing of the outcome holds it.
+    assert message["token"] not in repr(outcome)
+    (entry,) = deps.trail.of("CONSENT_PENDING", outcome.change_id)
+    assert message["token"] not in repr(entry)
+
+
+def test_a_granted_or_revoked_choice_sends_no_confirmation(deps):
+    choose(deps, False)
+    choose(deps, True)
+    assert deps.events.of(CONSENT_CONFIRMATION_REQUESTED) == []
 
 
 def test_a_pending_opt_in_does_not_lift_an_opt_out(deps):
@@ -52,34 +77,39 @@ def test_a_pending_opt_in_does_not_lift_an_opt_out(deps):
 
 def test_confirming_the_token_grants_the_consent_once(deps):
     choose(deps, False)
-    pending = choose(deps, True, source="preference-centre")
-    outcome = confirm_consent(pending.token, "person", deps)
+    choose(deps, True, source="preference-centre")
+    token = sent_token(deps)
+    outcome = confirm_consent(token, deps)
     assert outcome.status is ConsentStatus.GRANTED
     assert deps.consents.current("C1", "news#email").status is ConsentStatus.GRANTED
     assert deps.suppression.rows == {}
+    entries, published = len(deps.trail.entries), len(deps.events.published)
     with pytest.raises(ConflictError, match="already been used"):
-        confirm_consent(pending.token, "person", deps)
-    assert len(deps.trail.of("CONSENT_CONFIRMED")) == 1
+        confirm_consent(token, deps)
+    assert len(deps.trail.entries) == entries and len(deps.events.published) == published
+    (entry,) = deps.trail.of("CONSENT_CONFIRMED")
+    # The customer's act, not the agent's who recorded the opt-in.
+    assert entry["actor"] == CUSTOMER_ACTOR
 
 
 def test_an_expired_token_is_a_conflict(deps, frozen):
-    pending = choose(deps, True, source="preference-centre")
+    choose(deps, True, source="preference-centre")
     frozen.advance(seconds=600)
     with pytest.raises(ConflictError, match="expired"):
-        confirm_consent(pending.token, "person", deps)
+        confirm_consent(sent_token(deps), deps)
     assert deps.consents.current("C1", "news#email").status is ConsentStatus.PENDING
 
 
 def test_an_unknown_token_is_not_found(deps):
     with pytest.raises(NotFoundError):
-        confirm_consent("C1." + "x" * 43, "person", deps)
+        confirm_consent("C1." + "x" * 43, deps)
 
 
 def test_a_token_overtaken_by_a_later_choice_is_a_conflict(deps):
-    pending = choose(deps, True, source="preference-centre")
+    choose(deps, True, source="preference-centre")
     choose(deps, False)
     with pytest.raises(ConflictError, match="changed after"):
-        confirm_consent(pending.token, "person", deps)
+        confirm_consent(sent_token(deps), deps)
 
 
 def test_a_repeated_choice_changes_nothing(deps):

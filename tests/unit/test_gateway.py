@@ -2,7 +2,10 @@
 
 import json
 
+from functions.shared.messages import MESSAGE_DETAIL_TYPES
+from infra.cdk.routes import public_routes
 from infra.local.gateway import dev_claims, handle, proxy_event
+from infra.local.outbox import ACTIONS, OUTBOX_PATH
 
 
 def test_dev_token_becomes_cognito_claims():
@@ -90,3 +93,56 @@ def test_public_routes_need_no_token_and_carry_no_claims():
     # Every other route still needs one.
     status, _, _ = handle(invoke, "POST", "/openapi.json", {}, None)
     assert status == 401 and len(seen) == 2
+
+
+def test_the_public_route_needs_no_token_and_gets_no_claims():
+    events = []
+
+    def invoke(event):
+        events.append(event)
+        return {"statusCode": 200, "headers": {}, "body": "{}"}
+
+    status, _, _ = handle(invoke, "POST", "/public/consents/confirm", {}, '{"token": "t"}')
+    assert status == 200
+    # As API Gateway with no authorizer: no authorizer context, even when a token is sent
+    # (the headers pass through as sent, for the route itself to refuse a staff session).
+    headers = {"Authorization": "Bearer dev:alice:agent"}
+    handle(invoke, "POST", "/public/consents/confirm", headers, "{}")
+    assert [e["requestContext"]["authorizer"] for e in events] == [None, None]
+    assert events[1]["headers"] == headers
+
+
+def test_every_other_route_still_needs_a_dev_token():
+    calls = []
+    for method, path in [
+        ("PUT", "/customers/C-1/consents/newsletter"),
+        ("GET", "/public/consents/confirm"),  # the public path, another method
+        ("POST", "/public/consents/confirm/x"),
+        ("POST", "/consents/confirm"),  # the old agent route: gone, and never public
+        ("POST", "/public/anything"),
+        ("GET", OUTBOX_PATH),
+    ]:
+        status, _, _ = handle(calls.append, method, path, {}, None, outbox=lambda c: [])
+        assert status == 401, (method, path)
+    assert calls == []
+
+
+def test_the_outbox_is_served_by_the_gateway_with_a_dev_token():
+    asked = []
+
+    def outbox(customer_id):
+        asked.append(customer_id)
+        return [{"type": "ConsentConfirmationRequested"}]
+
+    headers = {"Authorization": "Bearer dev:dev:agent"}
+    status, _, body = handle(
+        None, "GET", f"{OUTBOX_PATH}?customerId=C-1", headers, None, outbox=outbox
+    )
+    assert status == 200 and json.loads(body)["messages"][0]["type"]
+    assert asked == ["C-1"]
+
+
+def test_each_outbox_action_is_a_public_route():
+    public = {(r.method, r.path) for r in public_routes()}
+    assert {(method, path) for method, path, _ in ACTIONS.values()} <= public
+    assert set(ACTIONS) <= set(MESSAGE_DETAIL_TYPES)

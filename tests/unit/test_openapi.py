@@ -37,7 +37,7 @@ def test_every_operation_says_who_may_call_it_and_what_it_answers():
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"}, where
 
 
-def test_only_the_document_itself_is_public_so_far():
+def test_only_the_document_and_the_customers_confirmation_are_public():
     doc = document(app)
     public = {
         (m.upper(), p)
@@ -45,7 +45,10 @@ def test_only_the_document_itself_is_public_so_far():
         for m, op in ops.items()
         if not op[GROUPS_EXTENSION]
     }
-    assert public == {("GET", "/openapi.json")}
+    assert public == {("GET", "/openapi.json"), ("POST", "/public/consents/confirm")}
+    for path, ops in doc["paths"].items():
+        for op in ops.values():
+            assert bool(op.get("security")) == bool(op[GROUPS_EXTENSION]), path
 
 
 def test_the_document_is_served_without_a_token():

@@ -1,4 +1,5 @@
-"""Consents per topic and channel, with double opt-in."""
+"""Consents per topic and channel, with double opt-in. The confirmation is the customer's act, on
+their public route (functions/api/routes/public.py): no staff route confirms."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from functions.api.dependencies import api_dependencies
 from functions.api.operations import current_caller, operation
 from functions.api.routes.requests import CustomerId
-from functions.api.schemas import ConfirmConsentBody, ConsentAnswer, ConsentBody, answer
+from functions.api.schemas import ConsentAnswer, ConsentBody, answer
 from functions.consents.rules import validate_choice
-from functions.consents.service import confirm_consent, record_consent
+from functions.consents.service import record_consent
 from functions.shared.caller import Group
 
 router = APIGatewayRouter()
@@ -38,18 +39,4 @@ def put_consent(
     deps = api_dependencies()
     username = current_caller(router).username
     outcome = record_consent(choice, username, deps, deps.consent_confirmation_seconds)
-    return answer(ConsentAnswer.of(outcome))
-
-
-@router.post(
-    "/consents/confirm",
-    **operation(
-        Group.AGENT,
-        summary="Confirm a double opt-in with its token",
-        answer=ConsentAnswer,
-        errors=(404, 409),
-    ),
-)
-def confirm_consent_route(body: Annotated[ConfirmConsentBody, Body()]) -> Response[Any]:
-    outcome = confirm_consent(body.token, current_caller(router).username, api_dependencies())
     return answer(ConsentAnswer.of(outcome))

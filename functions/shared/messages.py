@@ -1,0 +1,16 @@
+"""Messages to a person: events on the bus that the messaging system (not part of this product)
+turns into an e-mail or a text. Their detail names the recipient by customer id only (the
+messaging system looks the address up in its own records, so no address travels on the bus) and
+may carry a credential, such as a double opt-in's confirmation token: so no rule archives them and
+nothing logs their details (infra/cdk/events.py archives completions only; tests/infra checks).
+
+The local stack keeps every one of them in its outbox (infra/local/outbox.py, `privacyctl
+outbox`): a new kind of message is added here and is in the outbox at once."""
+
+from __future__ import annotations
+
+# A double opt-in or a re-permission campaign asks the customer to confirm a consent
+# (functions/consents/messages.py says what it carries).
+CONSENT_CONFIRMATION_REQUESTED = "ConsentConfirmationRequested"
+
+MESSAGE_DETAIL_TYPES: tuple[str, ...] = (CONSENT_CONFIRMATION_REQUESTED,)
