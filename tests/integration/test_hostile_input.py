@@ -135,7 +135,7 @@ def test_an_undecodable_body_gets_an_answer_not_a_dropped_line(stack):
             + body
         )
         reply = b""
-        # Until the whole answer is in (the server closes the connection; the body may come after the head).
+        # Until the server closes the connection: the body may arrive after the head.
         while chunk := raw.recv(65536):
             reply += chunk
     assert reply.startswith(b"HTTP/1.0 400") or reply.startswith(b"HTTP/1.1 400")
