@@ -114,12 +114,4 @@ class ExtendedAnswer(Answer):
 
     @classmethod
     def of(cls, request: PrivacyRequest) -> ExtendedAnswer:
-        return cls(
-            request_id=request.request_id,
-            type=request.type,
-            status=request.status,
-            status_text=request.status_text,
-            due_at=request.due_at,
-            jurisdiction=request.jurisdiction,
-            extension=ExtensionAnswer.of(request.extension),
-        )
+        return cls.model_validate(request)

@@ -102,7 +102,8 @@ class StartCampaignBody(Body):
 
 
 class Answer(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    # from_attributes: an answer whose fields are a domain object's own is read from it.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
 
 
 def _set(**fields: Any) -> dict[str, Any]:
@@ -127,14 +128,7 @@ class RequestSummary(Answer):
 
     @classmethod
     def of(cls, request: PrivacyRequest) -> RequestSummary:
-        return cls(
-            request_id=request.request_id,
-            customer_id=request.customer_id,
-            type=request.type,
-            status=request.status,
-            status_text=request.status_text,
-            confirm_by=request.confirm_by,
-        )
+        return cls.model_validate(request)
 
 
 class ExtensionAnswer(Answer):
@@ -146,15 +140,7 @@ class ExtensionAnswer(Answer):
 
     @classmethod
     def of(cls, extension: Extension | None) -> ExtensionAnswer | None:
-        if extension is None:
-            return None
-        return cls(
-            previous_due_at=extension.previous_due_at,
-            due_at=extension.due_at,
-            extended_by=extension.extended_by,
-            extended_at=extension.extended_at,
-            **_set(reason=extension.reason),
-        )
+        return cls.model_validate(extension) if extension is not None else None
 
 
 class HistoryItem(Answer):
