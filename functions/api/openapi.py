@@ -77,9 +77,10 @@ def document_text(app: APIGatewayRestResolver) -> str:
 
 
 if __name__ == "__main__":  # make openapi: python -m functions.api.openapi docs/openapi.json
+    import importlib
     import sys
     from pathlib import Path
 
-    from functions.api.handler import app
-
-    Path(sys.argv[1]).write_text(document_text(app))
+    # Imported by name: the handler imports this module, and this one runs as __main__.
+    handler = importlib.import_module("functions.api.handler")
+    Path(sys.argv[1]).write_text(document_text(handler.app))

@@ -5,11 +5,13 @@ run time (`require_groups`), so the two cannot drift apart."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, get_type_hints
+from typing import Any, cast, get_type_hints
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import BaseModel
 
 from functions.api.auth import caller_from_claims
@@ -80,12 +82,14 @@ def operation(
     }
 
 
-def current_caller(app: APIGatewayRestResolver) -> Caller:
-    authorizer = app.current_event.request_context.authorizer
+def current_caller(app: BaseRouter) -> Caller:
+    # The REST resolver's event (routers share it): API Gateway's proxy event.
+    event = cast(APIGatewayProxyEvent, app.current_event)
+    authorizer = event.request_context.authorizer
     return caller_from_claims(authorizer.claims if authorizer else None)
 
 
-def idempotency_key(app: APIGatewayRestResolver) -> str | None:
+def idempotency_key(app: BaseRouter) -> str | None:
     headers = app.current_event.headers
     return headers.get("idempotency-key") or headers.get("Idempotency-Key")
 
@@ -99,7 +103,7 @@ def _query_names(route: Callable[..., Any]) -> set[str]:
     return names
 
 
-def refuse_unknown_query(app: APIGatewayRestResolver, route: Callable[..., Any]) -> None:
+def refuse_unknown_query(app: BaseRouter, route: Callable[..., Any]) -> None:
     """A query parameter the route does not declare is a mistake worth a 400 (a misspelt filter
     would otherwise widen the answer silently)."""
     unknown = sorted(set(app.current_event.query_string_parameters or {}) - _query_names(route))
@@ -107,9 +111,7 @@ def refuse_unknown_query(app: APIGatewayRestResolver, route: Callable[..., Any])
         raise ValidationError(f"unknown query parameters: {', '.join(unknown)}")
 
 
-def refuse_repeated_query(
-    app: APIGatewayRestResolver, route: Callable[..., Any], repeatable: set[str]
-) -> None:
+def refuse_repeated_query(app: BaseRouter, route: Callable[..., Any], repeatable: set[str]) -> None:
     """A single-value parameter given twice is ambiguous: a 400, not the last one silently."""
     given = app.current_event.multi_value_query_string_parameters or {}
     for name in sorted(_query_names(route) - repeatable):
