@@ -16,6 +16,8 @@ from functions.audit.digests import DigestStore
 from functions.audit.repository import AuditRepository
 from functions.campaigns.repository import CampaignRepository
 from functions.campaigns.workflow import CampaignStarter, CampaignWorkflow, NoCampaignWorkflow
+from functions.consents.preference_links import LinkRepository, PreferenceLinks
+from functions.consents.preferences import PreferenceTopics
 from functions.consents.repository import ConsentRepository
 from functions.export.files import ExportFiles
 from functions.requests.dependencies import Stores, tables_of
@@ -24,6 +26,7 @@ from functions.requests.workflow import RequestWorkflow
 from functions.shared.audit_chain import EntryMacs
 from functions.shared.audit_keys import KmsEntryMacs
 from functions.shared.events import EventPublisher, NoEventBus, Publisher
+from functions.shared.keys import load_hasher
 from functions.shared.settings import ApiSettings
 from functions.shared.unit_of_work import AuditChain
 
@@ -44,6 +47,10 @@ class ApiDependencies(Stores):
     idempotency: DynamoDBPersistenceLayer
     idempotency_window_seconds: int
     consent_confirmation_seconds: int
+    links: PreferenceLinks
+    link_lookup: LinkRepository
+    preference_topics: PreferenceTopics
+    public_api_url: str | None
 
     @classmethod
     def of(cls, settings: ApiSettings) -> ApiDependencies:
@@ -55,8 +62,13 @@ class ApiDependencies(Stores):
                 ScreeningQueue(settings.audience_filter_function),
                 ReceiptKey(settings.receipt_key_id),
             )
+        hasher = load_hasher(settings)
         return cls.build(
             settings,
+            links=PreferenceLinks(hasher, settings.preference_link_seconds),
+            link_lookup=LinkRepository(tables.customers),
+            preference_topics=PreferenceTopics.parse(settings.preference_topics),
+            public_api_url=settings.public_api_url,
             workflow=RequestWorkflow(settings.state_machine_arn),
             policy=SubmissionPolicy.of(settings),
             consents=ConsentRepository(tables.customers),

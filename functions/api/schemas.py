@@ -402,3 +402,89 @@ class CampaignAnswer(Answer):
                 updated_at=campaign.updated_at,
             )
         )
+
+
+class PreferenceLinkBody(Body):
+    """POST /public/preferences/link: the address to send a link to, if it is a customer's."""
+
+    email: str = Field(min_length=3, max_length=320)
+
+
+class PreferenceTokenBody(Body):
+    """POST /public/preferences: the link's token, the route's credential."""
+
+    token: str = Field(min_length=32, max_length=512, description="The token the link carried.")
+
+
+class PreferenceChangeBody(PreferenceTokenBody):
+    topic: str = Field(min_length=1, max_length=63)
+    channel: str = Field(min_length=1, max_length=16)
+    brand: str | None = Field(default=None, min_length=1, max_length=63)
+    granted: StrictBool
+
+
+class UnsubscribeLinkBody(Body):
+    """POST /customers/{customerId}/unsubscribe-link: the topic (and brand) the link opts out of."""
+
+    topic: str = Field(min_length=1, max_length=63)
+    brand: str | None = Field(default=None, min_length=1, max_length=63)
+
+
+class PreferenceLinkAccepted(Answer):
+    message: str
+
+
+class PreferenceItem(Answer):
+    topic: str
+    channel: str
+    brand: str | None = None
+    status: ConsentStatus | None = Field(default=None, description="None: never recorded.")
+    at: str | None = None
+    source: str | None = None
+
+
+class PreferencesAnswer(Answer):
+    preferences: list[PreferenceItem]
+    expires_at: str = Field(description="Until when the link's token is valid.")
+
+
+class PreferenceChangeAnswer(Answer):
+    """A change as the customer sees it: no customer id (the link is their only credential)."""
+
+    topic: str
+    channel: str
+    brand: str | None = None
+    status: ConsentStatus
+    source: str
+    at: str
+    changed: bool
+    confirmation: PendingConfirmation | None = None
+
+    @classmethod
+    def of(cls, outcome: ConsentOutcome) -> PreferenceChangeAnswer:
+        choice = outcome.choice
+        pending = PendingConfirmation(expires_at=outcome.expires_at) if outcome.expires_at else None
+        return cls(
+            **_set(
+                topic=choice.topic,
+                channel=choice.channel,
+                brand=choice.brand,
+                status=outcome.status,
+                source=outcome.source,
+                at=outcome.at,
+                changed=outcome.changed,
+                confirmation=pending,
+            )
+        )
+
+
+class UnsubscribeAnswer(Answer):
+    unsubscribed: bool
+
+
+class UnsubscribeLinkAnswer(Answer):
+    """The two headers to put on a marketing e-mail (RFC 2369, RFC 8058), as their values."""
+
+    list_unsubscribe: str = Field(description="`<https://…/public/unsubscribe?token=…>`")
+    list_unsubscribe_post: str = Field(description="Always `List-Unsubscribe=One-Click`.")
+    expires_at: str

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.shared.messages import CONSENT_CONFIRMATION_REQUESTED
+from functions.shared.messages import CONSENT_CONFIRMATION_REQUESTED, PREFERENCE_LINK_REQUESTED
 
-__all__ = ["CONSENT_CONFIRMATION_REQUESTED", "confirmation_requested"]
+__all__ = [
+    "CONSENT_CONFIRMATION_REQUESTED",
+    "PREFERENCE_LINK_REQUESTED",
+    "confirmation_requested",
+    "preference_link_requested",
+]
 
 
 def confirmation_requested(
@@ -36,3 +41,10 @@ def confirmation_requested(
         "token": token,
         "expiresAt": expires_at,
     }
+
+
+def preference_link_requested(customer_id: str, token: str, expires_at: str) -> dict[str, Any]:
+    """A magic link to the preference centre (POST /public/preferences/link). The token is the
+    credential of the /public/preferences routes: it goes to the customer only, like a
+    confirmation token. No address: the messaging system looks it up by customer id."""
+    return {"customerId": customer_id, "token": token, "expiresAt": expires_at}

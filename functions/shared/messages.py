@@ -13,4 +13,7 @@ from __future__ import annotations
 # (functions/consents/messages.py says what it carries).
 CONSENT_CONFIRMATION_REQUESTED = "ConsentConfirmationRequested"
 
-MESSAGE_DETAIL_TYPES: tuple[str, ...] = (CONSENT_CONFIRMATION_REQUESTED,)
+# A customer asked for a link to the preference centre (functions/consents/messages.py).
+PREFERENCE_LINK_REQUESTED = "PreferenceLinkRequested"
+
+MESSAGE_DETAIL_TYPES: tuple[str, ...] = (CONSENT_CONFIRMATION_REQUESTED, PREFERENCE_LINK_REQUESTED)

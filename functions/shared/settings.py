@@ -124,6 +124,14 @@ class ApiSettings(WorkflowSettings, ExportBucketSettings, SubmissionSettings, Re
     campaign_state_machine_arn: str | None = None
     # Swagger UI at /docs: the local stack only (the deployed API does not route /docs).
     api_docs_ui: bool = False
+    # The preference centre's topics, without a brand and per brand (functions/consents/
+    # preferences.py; the default is the demo data's).
+    preference_topics: str = '{"topics": ["newsletter", "offers"], "brands": {}}'
+    # How long a preference centre link (functions/consents/preference_links.py) stays valid.
+    preference_link_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
+    # The address customers reach the public routes at (List-Unsubscribe URLs); without it, the
+    # address the request that asks for a link came in at.
+    public_api_url: str | None = None
 
 
 class AuditDigestSettings(Settings):

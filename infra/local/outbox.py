@@ -15,7 +15,11 @@ import json
 from typing import Any
 
 from functions.shared.events import EVENT_SOURCE
-from functions.shared.messages import CONSENT_CONFIRMATION_REQUESTED, MESSAGE_DETAIL_TYPES
+from functions.shared.messages import (
+    CONSENT_CONFIRMATION_REQUESTED,
+    MESSAGE_DETAIL_TYPES,
+    PREFERENCE_LINK_REQUESTED,
+)
 
 OUTBOX_PATH = "/_local/outbox"
 # What the message's link would make the person's browser send, from the detail's fields: the
@@ -23,6 +27,7 @@ OUTBOX_PATH = "/_local/outbox"
 # checks). A message kind without an entry is listed with no action.
 ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     CONSENT_CONFIRMATION_REQUESTED: ("POST", "/public/consents/confirm", ("token",)),
+    PREFERENCE_LINK_REQUESTED: ("POST", "/public/preferences", ("token",)),
 }
 
 

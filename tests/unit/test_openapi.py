@@ -37,7 +37,7 @@ def test_every_operation_says_who_may_call_it_and_what_it_answers():
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"}, where
 
 
-def test_only_the_document_and_the_customers_confirmation_are_public():
+def test_only_the_document_and_the_customers_own_routes_are_public():
     doc = document(app)
     public = {
         (m.upper(), p)
@@ -45,7 +45,13 @@ def test_only_the_document_and_the_customers_confirmation_are_public():
         for m, op in ops.items()
         if not op[GROUPS_EXTENSION]
     }
-    assert public == {("GET", "/openapi.json"), ("POST", "/public/consents/confirm")}
+    assert public == {
+        ("GET", "/openapi.json"),
+        ("POST", "/public/consents/confirm"),
+        ("POST", "/public/preferences"),
+        ("POST", "/public/preferences/change"),
+        ("POST", "/public/unsubscribe"),
+    }
     for path, ops in doc["paths"].items():
         for op in ops.values():
             assert bool(op.get("security")) == bool(op[GROUPS_EXTENSION]), path

@@ -12,7 +12,21 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from functions.api.dependencies import api_dependencies
 from functions.api.operations import current_caller, operation
 from functions.api.routes.requests import CustomerId
-from functions.api.schemas import ConsentAnswer, ConsentBody, answer
+from functions.api.schemas import (
+    ConsentAnswer,
+    ConsentBody,
+    PreferenceLinkAccepted,
+    UnsubscribeLinkAnswer,
+    UnsubscribeLinkBody,
+    answer,
+)
+from functions.consents.preference_links import LinkPurpose
+from functions.consents.preferences import (
+    ONE_CLICK_POST,
+    issue_preference_link,
+    send_preference_link,
+    unsubscribe_header,
+)
 from functions.consents.rules import validate_choice
 from functions.consents.service import record_consent
 from functions.shared.caller import Group
@@ -40,3 +54,64 @@ def put_consent(
     username = current_caller(router).username
     outcome = record_consent(choice, username, deps, deps.consent_confirmation_seconds)
     return answer(ConsentAnswer.of(outcome))
+
+
+@router.post(
+    "/customers/<customerId>/preference-link",
+    **operation(
+        Group.AGENT,
+        summary="Send the customer a link to the preference centre",
+        description=(
+            "The link (valid 24 hours) goes to the customer alone, as a PreferenceLinkRequested "
+            "message; the answer has no token."
+        ),
+        answer=PreferenceLinkAccepted,
+        status=202,
+        errors=(404,),
+    ),
+)
+def send_preference_link_route(customer_id: CustomerId) -> Response[Any]:
+    send_preference_link(customer_id, api_dependencies())
+    return answer(PreferenceLinkAccepted(message="the link is on its way to the customer"), 202)
+
+
+@router.post(
+    "/customers/<customerId>/unsubscribe-link",
+    **operation(
+        Group.AGENT,
+        Group.EXPORT_JOB,
+        summary="The List-Unsubscribe headers (RFC 8058) for a marketing e-mail to the customer",
+        description=(
+            "One-click unsubscribe from `topic` (and `brand`) by e-mail, for the mailing system "
+            "to put on the message: `List-Unsubscribe` and `List-Unsubscribe-Post`, as values."
+        ),
+        answer=UnsubscribeLinkAnswer,
+        errors=(404,),
+    ),
+)
+def unsubscribe_link_route(
+    customer_id: CustomerId, body: Annotated[UnsubscribeLinkBody, Body()]
+) -> Response[Any]:
+    deps = api_dependencies()
+    issued = issue_preference_link(
+        customer_id, LinkPurpose.UNSUBSCRIBE, deps, body.topic, body.brand
+    )
+    base = deps.public_api_url or _own_address()
+    return answer(
+        UnsubscribeLinkAnswer(
+            list_unsubscribe=unsubscribe_header(base, issued.token),
+            list_unsubscribe_post=ONE_CLICK_POST,
+            expires_at=issued.claims.expires_at,
+        )
+    )
+
+
+def _own_address() -> str:
+    """The address this request came in at: API Gateway's domain and stage, or (the local
+    stack, which has neither) the Host header over plain HTTP."""
+    event = router.current_event
+    context = event.raw_event.get("requestContext") or {}
+    if context.get("domainName"):
+        return f"https://{context['domainName']}/{context.get('stage', '')}".rstrip("/")
+    host = next((v for k, v in (event.headers or {}).items() if k.lower() == "host"), "")
+    return f"http://{host}"

@@ -4,21 +4,39 @@ declare no groups, so the OpenAPI document gives them no security: API Gateway s
 the Cognito authorizer and throttles them on their own (infra/cdk/api.py), and the local gateway
 lets them through without a dev token (infra/local/gateway.py). Each route's credential is what
 the customer was sent, in the body: never in the path or query, which access logs, browser
-history and referrers keep."""
+history and referrers keep. One exception, POST /public/unsubscribe: RFC 8058's one-click
+unsubscribe is a POST to the List-Unsubscribe URL itself, whose body is fixed
+(`List-Unsubscribe=One-Click`), so the token can only travel in that URL's query."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.api.dependencies import api_dependencies
-from functions.api.operations import operation
-from functions.api.schemas import ConfirmConsentBody, ConsentAnswer, answer
+from functions.api.operations import operation, refuse_repeated_query, refuse_unknown_query
+from functions.api.schemas import (
+    ConfirmConsentBody,
+    ConsentAnswer,
+    PreferenceChangeAnswer,
+    PreferenceChangeBody,
+    PreferenceItem,
+    PreferencesAnswer,
+    PreferenceTokenBody,
+    UnsubscribeAnswer,
+    answer,
+)
+from functions.consents.preferences import (
+    change_preference,
+    read_preferences,
+    unsubscribe,
+)
 from functions.consents.service import confirm_consent
-from functions.shared.errors import ForbiddenError
+from functions.shared.errors import ForbiddenError, ValidationError
 
 router = APIGatewayRouter()
 
@@ -51,3 +69,76 @@ def _refuse_staff_sessions() -> None:
 def confirm_consent_public(body: Annotated[ConfirmConsentBody, Body()]) -> Response[Any]:
     _refuse_staff_sessions()
     return answer(ConsentAnswer.of(confirm_consent(body.token, api_dependencies())))
+
+
+@router.post(
+    "/public/preferences",
+    **operation(
+        summary="The customer reads their subscriptions with their link's token",
+        description=(
+            "Every topic the preference centre offers (PREFERENCE_TOPICS), per channel, with "
+            "its state (GRANTED, PENDING, REVOKED, or none) and the date and source of its last "
+            "change. A tampered, expired or other purpose's token: 404."
+        ),
+        answer=PreferencesAnswer,
+        errors=(403, 404),
+    ),
+)
+def read_preferences_public(body: Annotated[PreferenceTokenBody, Body()]) -> Response[Any]:
+    _refuse_staff_sessions()
+    deps = api_dependencies()
+    found = read_preferences(body.token, deps)
+    items = [PreferenceItem.model_validate(s) for s in found.states]
+    return answer(PreferencesAnswer(preferences=items, expires_at=found.expires_at))
+
+
+@router.post(
+    "/public/preferences/change",
+    **operation(
+        summary="The customer changes one subscription with their link's token",
+        description=(
+            "Recorded as a staff member's change is (source `preference-centre`, actor "
+            "`customer:<customer hash>`): an opt-in is PENDING until the customer confirms it "
+            "(double opt-in), an opt-out is immediate. A tampered, expired or other purpose's "
+            "token: 404; a topic the preference centre does not offer: 400."
+        ),
+        answer=PreferenceChangeAnswer,
+        errors=(403, 404, 409),
+    ),
+)
+def change_preference_public(body: Annotated[PreferenceChangeBody, Body()]) -> Response[Any]:
+    _refuse_staff_sessions()
+    outcome = change_preference(
+        body.token, body.topic, body.channel, body.brand, body.granted, api_dependencies()
+    )
+    return answer(PreferenceChangeAnswer.of(outcome))
+
+
+ONE_CLICK = {"List-Unsubscribe": ["One-Click"]}
+UnsubscribeToken = Annotated[str, Query(min_length=32, max_length=512)]
+
+
+@router.post(
+    "/public/unsubscribe",
+    **operation(
+        summary="RFC 8058 one-click unsubscribe: the mail client POSTs to List-Unsubscribe",
+        description=(
+            "The body is `List-Unsubscribe=One-Click`, form-encoded (the only route that takes "
+            "application/x-www-form-urlencoded); the token is in the URL's query, as RFC 8058 "
+            "requires. Opts the customer out of the link's topic (and brand) by e-mail: 200, "
+            "also when repeated (audited once). A tampered, expired or other purpose's token: "
+            "404."
+        ),
+        answer=UnsubscribeAnswer,
+        errors=(403, 404, 409, 415),
+    ),
+)
+def unsubscribe_public(token: UnsubscribeToken) -> Response[Any]:
+    _refuse_staff_sessions()
+    refuse_unknown_query(router, unsubscribe_public)
+    refuse_repeated_query(router, unsubscribe_public, set())
+    form = parse_qs(router.current_event.decoded_body or "", keep_blank_values=True)
+    if form != ONE_CLICK:
+        raise ValidationError("the body must be List-Unsubscribe=One-Click (RFC 8058)")
+    unsubscribe(token, api_dependencies())
+    return answer(UnsubscribeAnswer(unsubscribed=True))

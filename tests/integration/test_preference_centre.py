@@ -1,0 +1,205 @@
+"""Trying to break the preference centre's backend on the local stack (issue 19): magic-link
+tokens (tampered, expired, wrong purpose, forged: 404 and nothing written), the public routes
+refusing staff sessions, RFC 8058 one-click unsubscribe (200 when repeated, audited once, the
+audience filter drops the person at once), and no e-mail in answers, messages or audit."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from functions.shared import clock
+from functions.shared.models import AuditEntryItem, bind
+from privacyctl.client import ApiClient, ApiError
+from tests.integration.conftest import count_items, seed_unique_person
+from tests.integration.test_consents import _screen
+
+TABLES = ("CUSTOMERS_TABLE", "SUPPRESSION_TABLE", "AUDIT_TABLE")
+
+
+def _counts(stack) -> dict[str, int]:
+    return {t: count_items(stack, t) for t in TABLES}
+
+
+def _link_token(stack, agent: ApiClient, customer_id: str) -> str:
+    answer = agent.call("POST", f"/customers/{customer_id}/preference-link")
+    assert answer == {"message": "the link is on its way to the customer"}
+    sent = [m for m in stack.outbox_messages(customer_id) if m["type"] == "PreferenceLinkRequested"]
+    assert sent[-1]["action"]["url"].endswith("/public/preferences")
+    return str(sent[-1]["detail"]["token"])
+
+
+def _unsubscribe_headers(agent: ApiClient, customer_id: str, topic: str) -> dict[str, Any]:
+    return agent.call("POST", f"/customers/{customer_id}/unsubscribe-link", {"topic": topic})
+
+
+def _one_click(url: str, body: bytes = b"List-Unsubscribe=One-Click", **headers: str):
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture
+def person(stack) -> dict[str, Any]:
+    return seed_unique_person(stack)
+
+
+def test_a_link_reads_every_offered_topic_without_the_customer_id_or_email(
+    stack, agent, customer, person
+):
+    token = _link_token(stack, agent, person["customerId"])
+    assert person["customerId"] not in token and person["profile"]["email"] not in token
+    answer = customer.call("POST", "/public/preferences", {"token": token})
+    topics = {(p["topic"], p["channel"]) for p in answer["preferences"]}
+    assert {("newsletter", "email"), ("offers", "sms")} <= topics
+    assert person["customerId"] not in json.dumps(answer)
+    assert answer["expiresAt"].endswith("Z")
+
+
+def test_an_opt_out_is_immediate_and_an_opt_in_is_pending_double_opt_in(
+    stack, agent, customer, person
+):
+    cid = person["customerId"]
+    token = _link_token(stack, agent, cid)
+    assert _screen(stack, person, "newsletter") == 1
+    out = customer.call(
+        "POST",
+        "/public/preferences/change",
+        {"token": token, "topic": "newsletter", "channel": "email", "granted": False},
+    )
+    assert out["status"] == "REVOKED" and out["source"] == "preference-centre"
+    assert _screen(stack, person, "newsletter") == 0
+    back = customer.call(
+        "POST",
+        "/public/preferences/change",
+        {"token": token, "topic": "newsletter", "channel": "email", "granted": True},
+    )
+    assert back["status"] == "PENDING" and "confirmation" in back
+    kinds = [m["type"] for m in stack.outbox_messages(cid)]
+    assert kinds[-1] == "ConsentConfirmationRequested"
+    read = customer.call("POST", "/public/preferences", {"token": token})
+    (newsletter,) = [
+        p for p in read["preferences"] if (p["topic"], p["channel"]) == ("newsletter", "email")
+    ]
+    assert newsletter["status"] == "PENDING" and newsletter["source"] == "preference-centre"
+    # The actor is the link's pseudonym (customer:<hash>), never an address.
+    entries = list(bind(AuditEntryItem, stack.env["AUDIT_TABLE"]).scan())
+    mine = [e for e in entries if e.actor.startswith("customer:")]
+    assert {"CONSENT_REVOKED", "CONSENT_PENDING"} <= {e.event_type for e in mine}
+    text = json.dumps([e.to_simple_dict() for e in entries], default=str)
+    messages = json.dumps(stack.outbox_messages())
+    assert person["profile"]["email"] not in text and person["profile"]["email"] not in messages
+
+
+def _tampered(token: str) -> list[str]:
+    version, body, mac = token.split(".")
+    flipped = body[:-2] + ("A" if body[-2] != "A" else "B") + body[-1]
+    return [
+        f"{version}.{flipped}.{mac}",
+        f"{version}.{body}.{mac[:-1]}{'A' if mac[-1] != 'A' else 'B'}",
+        f"v2.{body}.{mac}",
+        f"{body}.{mac}",
+        token + "x",
+        "x" * 40,
+    ]
+
+
+def test_tampered_expired_and_wrong_purpose_tokens_are_404_and_write_nothing(
+    stack, agent, customer, person
+):
+    cid = person["customerId"]
+    token = _link_token(stack, agent, cid)
+    unsub = _unsubscribe_headers(agent, cid, "newsletter")["listUnsubscribe"].strip("<>")
+    unsub_token = unsub.split("token=", 1)[1]
+    before = _counts(stack)
+    change = {"topic": "newsletter", "channel": "email", "granted": False}
+    for bad in [*_tampered(token), unsub_token]:
+        for path, body in (
+            ("/public/preferences", {"token": bad}),
+            ("/public/preferences/change", {"token": bad, **change}),
+        ):
+            with pytest.raises(ApiError) as refused:
+                customer.call("POST", path, body)
+            assert refused.value.status == 404, (path, bad)
+    # A preferences token is no unsubscribe token.
+    status, _ = _one_click(f"{stack.api_url}/public/unsubscribe?token={token}")
+    assert status == 404
+    # Expired: the clock a day and a second on.
+    later = datetime.now(UTC) + timedelta(days=1, seconds=1)
+    with mock.patch.object(clock, "now", return_value=later):
+        with pytest.raises(ApiError) as expired:
+            customer.call("POST", "/public/preferences/change", {"token": token, **change})
+        assert expired.value.status == 404
+        status, _ = _one_click(f"{stack.api_url}/public/unsubscribe?token={unsub_token}")
+        assert status == 404
+    assert _counts(stack) == before
+
+
+def test_a_staff_session_on_the_public_routes_is_403(stack, agent, person):
+    token = _link_token(stack, agent, person["customerId"])
+    for path, body in (
+        ("/public/preferences", {"token": token}),
+        (
+            "/public/preferences/change",
+            {"token": token, "topic": "newsletter", "channel": "email", "granted": False},
+        ),
+    ):
+        with pytest.raises(ApiError) as refused:
+            agent.call("POST", path, body)
+        assert refused.value.status == 403
+    status, _ = _one_click(
+        f"{stack.api_url}/public/unsubscribe?token={token}", Authorization="Bearer dev:alice:agent"
+    )
+    assert status == 403
+
+
+def test_one_click_unsubscribe_is_200_twice_audited_once_and_screens_out_at_once(
+    stack, agent, person
+):
+    cid = person["customerId"]
+    headers = _unsubscribe_headers(agent, cid, "newsletter")
+    assert headers["listUnsubscribePost"] == "List-Unsubscribe=One-Click"
+    url = headers["listUnsubscribe"]
+    assert url.startswith(f"<{stack.api_url}/public/unsubscribe?token=") and url.endswith(">")
+    assert _screen(stack, person, "newsletter") == 1
+    audit_before = count_items(stack, "AUDIT_TABLE")
+    assert _one_click(url.strip("<>")) == (200, {"unsubscribed": True})
+    assert _one_click(url.strip("<>")) == (200, {"unsubscribed": True})
+    assert count_items(stack, "AUDIT_TABLE") == audit_before + 1
+    assert _screen(stack, person, "newsletter") == 0
+    assert _screen(stack, person, "offers") == 1
+
+
+def test_one_click_needs_its_exact_body_and_other_routes_still_refuse_forms(stack, agent, person):
+    url = _unsubscribe_headers(agent, person["customerId"], "newsletter")["listUnsubscribe"]
+    before = _counts(stack)
+    status, _ = _one_click(url.strip("<>"), b"List-Unsubscribe=Nope")
+    assert status == 400
+    status, _ = _one_click(url.strip("<>") + "&extra=1")
+    assert status == 400
+    assert _counts(stack) == before
+    token = _link_token(stack, agent, person["customerId"])
+    status, error = _one_click(f"{stack.api_url}/public/preferences", f"token={token}".encode())
+    assert status == 415 and error["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    status, _ = _one_click(f"{stack.api_url}/public/consents/confirm", b"token=x")
+    assert status == 415
+
+
+def test_a_link_for_a_topic_not_offered_is_a_400(stack, agent, person):
+    with pytest.raises(ApiError) as refused:
+        _unsubscribe_headers(agent, person["customerId"], "no-such-topic")
+    assert refused.value.status == 400
