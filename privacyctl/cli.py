@@ -16,7 +16,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from privacyctl import audience, consent, outbox, receipts, repermission, report, requests, retry
+from privacyctl import (
+    audience,
+    consent,
+    outbox,
+    receipts,
+    repermission,
+    report,
+    requests,
+    retry,
+    unsubscribe,
+)
 from privacyctl.client import ApiClient, ApiError
 from privacyctl.options import (
     Parser,
@@ -107,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     repermission.add_parser(commands)
     retry.add_parser(commands)
     requests.add_parser(commands)
+    unsubscribe.add_parser(commands)
     return parser
 
 
@@ -255,6 +266,9 @@ def _dispatch(args: argparse.Namespace, client: ApiClient, ask: Ask) -> int:
         return 0
     if args.command == "audience":
         return receipts.run_verify(args, client)
+    if args.command == "unsubscribe-link":
+        emit(args, *unsubscribe.run_unsubscribe_link(args, client))
+        return 0
     if args.command == "consent":
         result = consent.run_consent(args, client)
     elif args.command == "repermission":

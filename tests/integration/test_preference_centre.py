@@ -203,3 +203,17 @@ def test_a_link_for_a_topic_not_offered_is_a_400(stack, agent, person):
     with pytest.raises(ApiError) as refused:
         _unsubscribe_headers(agent, person["customerId"], "no-such-topic")
     assert refused.value.status == 400
+
+
+def test_privacyctl_prints_exactly_the_two_headers_and_they_work(stack, person, capsys):
+    from privacyctl.cli import main
+
+    argv = ["unsubscribe-link", person["customerId"], "--topic", "offers"]
+    with mock.patch.dict("os.environ", {"PRIVACYCTL_API": stack.api_url}):
+        assert main([*argv, "--api", stack.api_url, "--token", "dev:alice:agent"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"List-Unsubscribe: <{stack.api_url}/public/unsubscribe?token=")
+    assert lines[1] == "List-Unsubscribe-Post: List-Unsubscribe=One-Click"
+    url = lines[0].removeprefix("List-Unsubscribe: ").strip("<>")
+    assert _one_click(url) == (200, {"unsubscribed": True})
