@@ -105,6 +105,16 @@ def issue_preference_link(
     return IssuedLink(token, claims)
 
 
+def request_preference_link(email: str, deps: PreferenceStores) -> None:
+    """The customer's own request by e-mail: a link goes to the customer whose profile has the
+    address, through the messaging system; nothing happens for an address that is no one's, and
+    the caller learns neither (the route answers the same). The address is never logged, stored
+    or sent on: the message names the customer by id."""
+    customer_id = deps.customers.customer_by_email(email)
+    if customer_id is not None:
+        send_preference_link(customer_id, deps)
+
+
 def send_preference_link(customer_id: str, deps: PreferenceStores) -> None:
     """A link to the preference centre, sent to the customer through the messaging system,
     never answered to the caller."""

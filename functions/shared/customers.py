@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,8 +26,8 @@ from functions.shared.domain import (
     pseudonym,
     status_of,
 )
-from functions.shared.errors import ConflictError, CustomerNotFoundError
-from functions.shared.identifiers import KeyedHasher
+from functions.shared.errors import ConflictError, CustomerNotFoundError, ValidationError
+from functions.shared.identifiers import IdentifierKind, KeyedHasher
 from functions.shared.models import CustomerItem
 from functions.shared.unit_of_work import TableWrite
 
@@ -179,6 +180,17 @@ class CustomerRepository:
         data = _plain(item.data) if item is not None else None
         return str(data[ERASING]) if data and data.get(ERASING) else None
 
+    def customer_by_email(self, email: str) -> str | None:
+        """Whose profile has this e-mail (rule v2), if exactly one customer's does. The hash is
+        always computed and the index always queried, matched or not, so that the work done
+        does not tell a known address from an unknown one."""
+        try:
+            hashed = self._hasher.hash(IdentifierKind.EMAIL, email)
+        except ValidationError:
+            hashed = self._hasher.hash(IdentifierKind.CUSTOMER_ID, "")  # the same work, no match
+        found = {item.customer_id for item in self._model.by_email.query(hashed, limit=2)}
+        return found.pop() if len(found) == 1 else None
+
     def privacy_status(self, customer_id: str) -> PrivacyStatus:
         """The customer's status; CustomerNotFoundError when we hold nothing about them."""
         if self._get(*tombstone_key(self._hasher.customer(customer_id))) is not None:
@@ -330,14 +342,24 @@ def _record(item: CustomerItem) -> CustomerRecord:
     )
 
 
-def customer_items(model: type[CustomerItem], record: dict[str, Any]) -> Iterator[CustomerItem]:
-    """A CRM customer record (the shape of events/demo/customers.json) as one item per fact."""
+def customer_items(
+    model: type[CustomerItem], record: dict[str, Any], hasher: KeyedHasher | None = None
+) -> Iterator[CustomerItem]:
+    """A CRM customer record (the shape of events/demo/customers.json) as one item per fact. The
+    profile carries its e-mail's keyed hash (index byEmailHash); a CRM writing the table itself
+    must set `emailHash` the same way (KeyedHasher.hash, kind email)."""
     customer_id = record["customerId"]
 
     def item(sk: str, data: dict[str, Any]) -> CustomerItem:
         return model(customer_id, sk, data=data)
 
-    yield item(PROFILE, record["profile"])
+    profile = item(PROFILE, record["profile"])
+    email = record["profile"].get("email")
+    if email and hasher is not None:
+        # An address no rule can normalise cannot match a normalised one either: no hash.
+        with suppress(ValidationError):
+            profile.email_hash = hasher.hash(IdentifierKind.EMAIL, email)
+    yield profile
     if "loyalty" in record:
         yield item("LOYALTY", record["loyalty"])
     for activity in record.get("activity", []):

@@ -17,13 +17,25 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 
 class _Table:
     billing_mode = "PAY_PER_REQUEST"
     table_name: str | None = None
+
+
+class CustomersByEmail(GlobalSecondaryIndex):
+    """The PROFILE item by the keyed hash of its e-mail (rule v2): how the preference centre
+    finds whose address a link request names. Keys only: the hash says nothing else. Erasing the
+    profile (forget) takes the entry out of the index with it."""
+
+    class Meta:
+        index_name = "byEmailHash"
+        projection = KeysOnlyProjection()
+
+    email_hash = UnicodeAttribute(hash_key=True, attr_name="emailHash")
 
 
 class CustomerItem(Model):
@@ -44,6 +56,9 @@ class CustomerItem(Model):
     ceased_at = UnicodeAttribute(null=True, attr_name="ceasedAt")
     request_id = UnicodeAttribute(null=True, attr_name="requestId")
     updated_at = UnicodeAttribute(null=True, attr_name="updatedAt")
+    # PROFILE only: the keyed hash of the profile's e-mail, for byEmailHash.
+    email_hash = UnicodeAttribute(null=True, attr_name="emailHash")
+    by_email = CustomersByEmail()
 
 
 class HistoryEntryAttribute(MapAttribute):

@@ -85,6 +85,8 @@ ACCESS: dict[str, Access] = {
     "Api": Access(
         tables=(
             _read("customers", "Query"),
+            # POST /public/preferences/link: whose profile the e-mail's keyed hash is.
+            _index("customers", "byEmailHash"),
             # create(): the open-request marker and the profile check; a cancel (or a workflow
             # that did not start) ends the request and releases the marker.
             _tx("customers", "PutItem", "ConditionCheckItem", "DeleteItem", "UpdateItem"),

@@ -391,11 +391,11 @@ class LocalStack:
         from functions.shared.models import CustomerItem, bind
 
         model = bind(CustomerItem, self.env["CUSTOMERS_TABLE"])
+        deps = self.api_dependencies()
         with model.batch_write() as batch:
             for record in customers:
-                for item in customer_items(model, record):
+                for item in customer_items(model, record, deps.hasher):
                     batch.save(item)
-        deps = self.api_dependencies()
         for record in customers:
             import_consents(record["customerId"], record.get("consents", []), "demo-seed", deps)
 

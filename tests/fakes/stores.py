@@ -85,8 +85,9 @@ from functions.shared.errors import (
     CustomerNotFoundError,
     NotFoundError,
     RequestNotFoundError,
+    ValidationError,
 )
-from functions.shared.identifiers import KeyedHasher
+from functions.shared.identifiers import IdentifierKind, KeyedHasher
 from functions.shared.suppression_reasons import strongest
 
 from .work import AuditTrail, MemoryWrite, always
@@ -330,6 +331,20 @@ class FakeCustomers:
             consents=consents,
             open_requests=open_requests,
         )
+
+    def customer_by_email(self, email: str) -> str | None:
+        try:
+            wanted = self._hasher.hash(IdentifierKind.EMAIL, email)
+        except ValidationError:
+            return None
+        found = {
+            pk
+            for pk, items in self.table.partitions.items()
+            if (item := items.get(PROFILE)) is not None
+            and item.data.get("email")
+            and self._hasher.hash(IdentifierKind.EMAIL, item.data["email"]) == wanted
+        }
+        return found.pop() if len(found) == 1 else None
 
     def get_identifiers(self, customer_id: str) -> CustomerIdentifiers:
         profile = self.table.get(customer_id, PROFILE)

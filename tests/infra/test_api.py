@@ -137,6 +137,7 @@ def test_the_public_routes_are_the_ones_meant_to_be(synth: Synth) -> None:
         ("GET", "/openapi.json"),
         ("POST", "/public/consents/confirm"),
         ("POST", "/public/preferences"),
+        ("POST", "/public/preferences/link"),
         ("POST", "/public/preferences/change"),
         ("POST", "/public/unsubscribe"),
     } == PUBLIC_ROUTES

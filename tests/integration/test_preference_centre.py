@@ -217,3 +217,46 @@ def test_privacyctl_prints_exactly_the_two_headers_and_they_work(stack, person, 
     assert lines[1] == "List-Unsubscribe-Post: List-Unsubscribe=One-Click"
     url = lines[0].removeprefix("List-Unsubscribe: ").strip("<>")
     assert _one_click(url) == (200, {"unsubscribed": True})
+
+
+def _ask_link(stack, email: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(
+        f"{stack.api_url}/public/preferences/link",
+        data=json.dumps({"email": email}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def _comparable(headers: dict[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items() if k.lower() not in ("x-request-id", "date")}
+
+
+def test_asking_by_email_answers_the_same_for_known_and_unknown_and_sends_only_to_a_customer(
+    stack, person
+):
+    cid, email = person["customerId"], person["profile"]["email"]
+    known = _ask_link(stack, "  " + email.upper() + " ")  # the normalisation of everywhere
+    unknown = _ask_link(stack, f"nobody-{cid.lower()}@example.org")
+    assert known[0] == unknown[0] == 202
+    assert known[2] == unknown[2]
+    assert _comparable(known[1]) == _comparable(unknown[1])
+    (sent,) = [m for m in stack.outbox_messages(cid) if m["type"] == "PreferenceLinkRequested"]
+    assert set(sent["detail"]) == {"customerId", "token", "expiresAt"}
+    assert email not in json.dumps(stack.outbox_messages())
+    token = sent["detail"]["token"]
+    read = ApiClient(stack.api_url, None).call("POST", "/public/preferences", {"token": token})
+    assert read["preferences"]
+    status, _, _ = _ask_link(stack, email, Authorization="Bearer dev:alice:agent")
+    assert status == 403
+
+
+def test_the_email_is_never_logged(stack, person, captured_logs):
+    email = person["profile"]["email"]
+    _ask_link(stack, email)
+    assert email not in captured_logs.getvalue()

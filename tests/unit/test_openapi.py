@@ -49,6 +49,7 @@ def test_only_the_document_and_the_customers_own_routes_are_public():
         ("GET", "/openapi.json"),
         ("POST", "/public/consents/confirm"),
         ("POST", "/public/preferences"),
+        ("POST", "/public/preferences/link"),
         ("POST", "/public/preferences/change"),
         ("POST", "/public/unsubscribe"),
     }

@@ -25,6 +25,8 @@ from functions.api.schemas import (
     PreferenceChangeAnswer,
     PreferenceChangeBody,
     PreferenceItem,
+    PreferenceLinkAccepted,
+    PreferenceLinkBody,
     PreferencesAnswer,
     PreferenceTokenBody,
     UnsubscribeAnswer,
@@ -33,6 +35,7 @@ from functions.api.schemas import (
 from functions.consents.preferences import (
     change_preference,
     read_preferences,
+    request_preference_link,
     unsubscribe,
 )
 from functions.consents.service import confirm_consent
@@ -69,6 +72,29 @@ def _refuse_staff_sessions() -> None:
 def confirm_consent_public(body: Annotated[ConfirmConsentBody, Body()]) -> Response[Any]:
     _refuse_staff_sessions()
     return answer(ConsentAnswer.of(confirm_consent(body.token, api_dependencies())))
+
+
+LINK_ACCEPTED = "if the address is a customer's, a link to their preferences is on its way"
+
+
+@router.post(
+    "/public/preferences/link",
+    **operation(
+        summary="Ask for a link to the preference centre, sent to the customer",
+        description=(
+            "Always 202 with the same body, whether or not the address is a customer's: the "
+            "answer reveals nothing. A customer's link (valid 24 hours) goes out as a "
+            "PreferenceLinkRequested message. The address is never logged or stored."
+        ),
+        answer=PreferenceLinkAccepted,
+        status=202,
+        errors=(403,),
+    ),
+)
+def request_preference_link_public(body: Annotated[PreferenceLinkBody, Body()]) -> Response[Any]:
+    _refuse_staff_sessions()
+    request_preference_link(body.email, api_dependencies())
+    return answer(PreferenceLinkAccepted(message=LINK_ACCEPTED), 202)
 
 
 @router.post(
