@@ -128,9 +128,15 @@ class LinkRepository:
     def __init__(self, model: type[CustomerItem]) -> None:
         self._model = model
 
-    def register(self, subject: str, customer_id: str, at: str) -> TableWrite:
+    def register(self, claims: LinkClaims, customer_id: str, at: str) -> TableWrite:
+        """Kept until the newest link for the customer expires (then DynamoDB's TTL deletes it),
+        so a forgotten customer's id does not outlive their last link by long."""
         item = self._model(
-            link_key(subject), LINK_SK, data={"customerId": customer_id}, updated_at=at
+            link_key(claims.subject),
+            LINK_SK,
+            data={"customerId": customer_id},
+            updated_at=at,
+            expires=datetime.fromtimestamp(claims.expires, UTC),
         )
         return TableWrite(lambda tw: tw.save(item), lambda: NotFoundError(REFUSED))
 
@@ -142,7 +148,3 @@ class LinkRepository:
         data = item.data.as_dict() if hasattr(item.data, "as_dict") else dict(item.data or {})
         found = data.get("customerId")
         return str(found) if found else None
-
-    def forget(self, subject: str) -> TableWrite:
-        item = self._model(link_key(subject), LINK_SK)
-        return TableWrite(lambda tw: tw.delete(item), lambda: NotFoundError(REFUSED))

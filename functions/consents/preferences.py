@@ -99,7 +99,7 @@ def issue_preference_link(
     work = deps.work()
     work.add(
         deps.customers.exists(customer_id),
-        deps.link_lookup.register(claims.subject, customer_id, clock.utc_now()),
+        deps.link_lookup.register(claims, customer_id, clock.utc_now()),
     )
     work.commit()
     return IssuedLink(token, claims)

@@ -56,6 +56,9 @@ class CustomerItem(Model):
     ceased_at = UnicodeAttribute(null=True, attr_name="ceasedAt")
     request_id = UnicodeAttribute(null=True, attr_name="requestId")
     updated_at = UnicodeAttribute(null=True, attr_name="updatedAt")
+    # A preference-centre link's lookup item only (functions/consents/preference_links.py):
+    # DynamoDB deletes it once the last link issued for it has expired. No other item has it.
+    expires = TTLAttribute(null=True, attr_name="expires")
     # PROFILE only: the keyed hash of the profile's e-mail, for byEmailHash.
     email_hash = UnicodeAttribute(null=True, attr_name="emailHash")
     by_email = CustomersByEmail()

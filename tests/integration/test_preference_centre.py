@@ -260,3 +260,16 @@ def test_the_email_is_never_logged(stack, person, captured_logs):
     email = person["profile"]["email"]
     _ask_link(stack, email)
     assert email not in captured_logs.getvalue()
+
+
+def test_the_lookup_item_holds_the_id_only_and_expires_with_the_link(stack, agent, person):
+    from functions.consents.preference_links import LINK_SK, link_key
+    from functions.shared.models import CustomerItem
+
+    cid = person["customerId"]
+    _link_token(stack, agent, cid)
+    subject = stack.api_dependencies().hasher.customer(cid)
+    item = bind(CustomerItem, stack.env["CUSTOMERS_TABLE"]).get(link_key(subject), LINK_SK)
+    assert item.data.as_dict() == {"customerId": cid}
+    remaining = item.expires.timestamp() - datetime.now(UTC).timestamp()
+    assert 24 * 3600 - 60 < remaining <= 24 * 3600
