@@ -51,6 +51,7 @@ class ApiDependencies(Stores):
     link_lookup: LinkRepository
     preference_topics: PreferenceTopics
     public_api_url: str | None
+    gpc_topic: str | None
 
     @classmethod
     def of(cls, settings: ApiSettings) -> ApiDependencies:
@@ -69,6 +70,7 @@ class ApiDependencies(Stores):
             link_lookup=LinkRepository(tables.customers),
             preference_topics=PreferenceTopics.parse(settings.preference_topics),
             public_api_url=settings.public_api_url,
+            gpc_topic=settings.gpc_topic or None,
             workflow=RequestWorkflow(settings.state_machine_arn),
             policy=SubmissionPolicy.of(settings),
             consents=ConsentRepository(tables.customers),

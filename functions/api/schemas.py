@@ -488,3 +488,8 @@ class UnsubscribeLinkAnswer(Answer):
     list_unsubscribe: str = Field(description="`<https://…/public/unsubscribe?token=…>`")
     list_unsubscribe_post: str = Field(description="Always `List-Unsubscribe=One-Click`.")
     expires_at: str
+
+
+class GpcAnswer(Answer):
+    gpc: bool
+    last_update: str

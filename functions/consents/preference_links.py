@@ -89,6 +89,15 @@ class PreferenceLinks:
         body = base64.urlsafe_b64encode(raw).decode().rstrip("=")
         return f"{VERSION}.{body}.{self._mac(body)}", claims
 
+    def open_any(self, token: str) -> LinkClaims:
+        """The claims of a token we issued for either purpose that has not expired."""
+        for purpose in LinkPurpose:
+            try:
+                return self.open(token, purpose)
+            except InvalidLink:
+                continue
+        raise InvalidLink()
+
     def open(self, token: str, purpose: LinkPurpose) -> LinkClaims:
         """The claims of a token we issued for `purpose` that has not expired; else InvalidLink."""
         version, _, rest = token.partition(".")

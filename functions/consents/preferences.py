@@ -18,7 +18,7 @@ from functions.consents.preference_links import (
     LinkRepository,
     PreferenceLinks,
 )
-from functions.consents.rules import CHANNELS, CUSTOMER_ACTOR, validate_choice
+from functions.consents.rules import CHANNELS, CUSTOMER_ACTOR, ConsentChoice, validate_choice
 from functions.consents.service import ConsentOutcome, ConsentStores, record_consent
 from functions.shared import clock
 from functions.shared.domain import ConsentStatus, PrivacyStatus
@@ -28,8 +28,9 @@ from functions.shared.suppression_reasons import validate_topic
 PREFERENCE_SOURCE = "preference-centre"
 # A one-click unsubscribe comes from an e-mail's List-Unsubscribe header: it opts out by e-mail.
 UNSUBSCRIBE_CHANNEL = "email"
-# The demo data's topics, no brand (events/demo/customers.json).
-DEFAULT_TOPICS = '{"topics": ["newsletter", "offers"], "brands": {}}'
+# The source of an opt-out a Global Privacy Control signal records: not one a caller may send
+# (validate_choice accepts SOURCES only), so only the signal itself records it.
+GPC_SOURCE = "gpc"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class PreferenceStores(ConsentStores, Protocol):
     link_lookup: LinkRepository
     preference_topics: PreferenceTopics
     consent_confirmation_seconds: int
+    gpc_topic: str | None
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,18 @@ def unsubscribe_header(base_url: str, token: str) -> str:
 
 
 ONE_CLICK_POST = "List-Unsubscribe=One-Click"
+
+
+def honour_gpc(token: str, deps: PreferenceStores) -> ConsentOutcome | None:
+    """A Global Privacy Control signal (`Sec-GPC: 1`) on the request of a link's holder: an
+    opt-out of the configured sale-and-sharing topic, by e-mail, source `gpc`. Without a valid
+    link the signal has no one to apply to; repeated, it changes nothing (record_consent)."""
+    if not deps.gpc_topic:
+        return None
+    claims = deps.links.open_any(token)
+    customer_id, claims = _holder(token, claims.purpose, deps)
+    choice = ConsentChoice(customer_id, deps.gpc_topic, UNSUBSCRIBE_CHANNEL, False, GPC_SOURCE)
+    return record_consent(choice, _actor(claims), deps, deps.consent_confirmation_seconds)
 
 
 def read_preferences(token: str, deps: PreferenceStores) -> Preferences:

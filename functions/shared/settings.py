@@ -127,6 +127,9 @@ class ApiSettings(WorkflowSettings, ExportBucketSettings, SubmissionSettings, Re
     # The preference centre's topics, without a brand and per brand (functions/consents/
     # preferences.py; the default is the demo data's).
     preference_topics: str = '{"topics": ["newsletter", "offers"], "brands": {}}'
+    # Global Privacy Control (Sec-GPC: 1 on a public request with a valid link): the topic that
+    # stands for sale and sharing, opted out of by e-mail. Empty: GPC is not honoured.
+    gpc_topic: str = ""
     # How long a preference centre link (functions/consents/preference_links.py) stays valid.
     preference_link_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
     # The address customers reach the public routes at (List-Unsubscribe URLs); without it, the

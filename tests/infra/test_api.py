@@ -135,6 +135,7 @@ def test_the_public_routes_are_the_ones_meant_to_be(synth: Synth) -> None:
     # List-Unsubscribe URL, as RFC 8058 requires). Adding one is a decision.
     assert {
         ("GET", "/openapi.json"),
+        ("GET", "/.well-known/gpc.json"),
         ("POST", "/public/consents/confirm"),
         ("POST", "/public/preferences"),
         ("POST", "/public/preferences/link"),

@@ -273,3 +273,53 @@ def test_the_lookup_item_holds_the_id_only_and_expires_with_the_link(stack, agen
     assert item.data.as_dict() == {"customerId": cid}
     remaining = item.expires.timestamp() - datetime.now(UTC).timestamp()
     assert 24 * 3600 - 60 < remaining <= 24 * 3600
+
+
+@pytest.fixture
+def gpc_offers(stack):
+    """The API as deployed with GPC_TOPIC=offers."""
+    from dataclasses import replace
+
+    from functions.api import dependencies
+
+    dependencies.use(replace(stack.api_dependencies(), gpc_topic="offers"))
+    yield
+    dependencies.use(None)
+
+
+def test_gpc_signal_with_a_valid_link_opts_out_of_the_sale_topic_once(
+    stack, agent, customer, person, gpc_offers
+):
+    token = _link_token(stack, agent, person["customerId"])
+    assert customer.call("GET", "/.well-known/gpc.json") == {
+        "gpc": True,
+        "lastUpdate": "2026-12-02",
+    }
+    assert _screen(stack, person, "offers") == 1
+    customer.call("POST", "/public/preferences", {"token": token}, {"Sec-GPC": "0"})
+    customer.call("POST", "/public/preferences", {"token": token}, {"Sec-GPC": "yes"})
+    assert _screen(stack, person, "offers") == 1
+    before = count_items(stack, "AUDIT_TABLE")
+    read = customer.call("POST", "/public/preferences", {"token": token}, {"Sec-GPC": "1"})
+    assert read["preferences"]
+    assert count_items(stack, "AUDIT_TABLE") == before + 1
+    customer.call("POST", "/public/preferences", {"token": token}, {"Sec-GPC": "1"})
+    assert count_items(stack, "AUDIT_TABLE") == before + 1
+    assert _screen(stack, person, "offers") == 0
+    after = customer.call("POST", "/public/preferences", {"token": token})
+    (offers,) = [
+        p for p in after["preferences"] if (p["topic"], p["channel"]) == ("offers", "email")
+    ]
+    assert offers["status"] == "REVOKED" and offers["source"] == "gpc"
+
+
+def test_gpc_without_a_valid_link_writes_nothing(stack, customer, gpc_offers):
+    before = _counts(stack)
+    with pytest.raises(ApiError) as refused:
+        customer.call("POST", "/public/preferences", {"token": "v1." + "x" * 40}, {"Sec-GPC": "1"})
+    assert refused.value.status == 404
+    assert _counts(stack) == before
+
+
+def test_gpc_is_not_claimed_unless_configured(customer):
+    assert customer.call("GET", "/.well-known/gpc.json")["gpc"] is False

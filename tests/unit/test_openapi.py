@@ -47,6 +47,7 @@ def test_only_the_document_and_the_customers_own_routes_are_public():
     }
     assert public == {
         ("GET", "/openapi.json"),
+        ("GET", "/.well-known/gpc.json"),
         ("POST", "/public/consents/confirm"),
         ("POST", "/public/preferences"),
         ("POST", "/public/preferences/link"),

@@ -22,6 +22,7 @@ from functions.api.operations import operation, refuse_repeated_query, refuse_un
 from functions.api.schemas import (
     ConfirmConsentBody,
     ConsentAnswer,
+    GpcAnswer,
     PreferenceChangeAnswer,
     PreferenceChangeBody,
     PreferenceItem,
@@ -34,6 +35,7 @@ from functions.api.schemas import (
 )
 from functions.consents.preferences import (
     change_preference,
+    honour_gpc,
     read_preferences,
     request_preference_link,
     unsubscribe,
@@ -42,6 +44,14 @@ from functions.consents.service import confirm_consent
 from functions.shared.errors import ForbiddenError, ValidationError
 
 router = APIGatewayRouter()
+
+
+def _honour_gpc(token: str) -> None:
+    # Sec-GPC: 1 exactly (the GPC specification's only value); anything else is no signal.
+    # Called after the route's own act, so only a valid link's holder is opted out.
+    headers = router.current_event.headers or {}
+    if any(k.lower() == "sec-gpc" and v.strip() == "1" for k, v in headers.items()):
+        honour_gpc(token, api_dependencies())
 
 
 def _refuse_staff_sessions() -> None:
@@ -114,6 +124,7 @@ def read_preferences_public(body: Annotated[PreferenceTokenBody, Body()]) -> Res
     _refuse_staff_sessions()
     deps = api_dependencies()
     found = read_preferences(body.token, deps)
+    _honour_gpc(body.token)
     items = [PreferenceItem.model_validate(s) for s in found.states]
     return answer(PreferencesAnswer(preferences=items, expires_at=found.expires_at))
 
@@ -137,6 +148,7 @@ def change_preference_public(body: Annotated[PreferenceChangeBody, Body()]) -> R
     outcome = change_preference(
         body.token, body.topic, body.channel, body.brand, body.granted, api_dependencies()
     )
+    _honour_gpc(body.token)
     return answer(PreferenceChangeAnswer.of(outcome))
 
 
@@ -167,4 +179,25 @@ def unsubscribe_public(token: UnsubscribeToken) -> Response[Any]:
     if form != ONE_CLICK:
         raise ValidationError("the body must be List-Unsubscribe=One-Click (RFC 8058)")
     unsubscribe(token, api_dependencies())
+    _honour_gpc(token)
     return answer(UnsubscribeAnswer(unsubscribed=True))
+
+
+# The GPC specification's well-known resource: the date this site's support last changed.
+GPC_SINCE = "2026-12-02"
+
+
+@router.get(
+    "/.well-known/gpc.json",
+    **operation(
+        summary="Global Privacy Control support (the GPC specification's well-known resource)",
+        description=(
+            "`gpc: true` when the deployment honours `Sec-GPC: 1` (GPC_TOPIC is set): on a "
+            "public request with a valid link it opts the customer out of that topic, source "
+            "`gpc`."
+        ),
+        answer=GpcAnswer,
+    ),
+)
+def gpc_support() -> Response[Any]:
+    return answer(GpcAnswer(gpc=bool(api_dependencies().gpc_topic), last_update=GPC_SINCE))
