@@ -32,8 +32,7 @@ def json_body(event: APIGatewayProxyEvent) -> Any:
 
 
 class UnsupportedMediaType(ValidationError):
-    code = "UNSUPPORTED_MEDIA_TYPE"
-    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"  # 415 (functions/api/errors.py)
 
 
 def check_body(event: dict[str, Any]) -> ValidationError | None:

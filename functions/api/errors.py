@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import ValidationError as PydanticValidationError
 
+from functions.api.bodies import UnsupportedMediaType
 from functions.shared.errors import (
     ConflictError,
     DomainError,
@@ -19,7 +20,9 @@ from functions.shared.errors import (
     ValidationError,
 )
 
+# The first class an error is an instance of decides: a subclass before its base.
 _STATUS = {
+    UnsupportedMediaType: 415,
     ValidationError: 400,
     UnauthorizedError: 401,
     ForbiddenError: 403,
@@ -40,6 +43,16 @@ def domain_error_response(exc: DomainError, request_id: str) -> Response:
     status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 500)
     message = str(exc) if status < 500 or status == 503 else "an internal error occurred"
     return error_response(exc.code, message, status, request_id)
+
+
+def proxy_answer(exc: DomainError, request_id: str) -> dict[str, Any]:
+    """The same answer as an API Gateway proxy result, for a refusal made before the resolver."""
+    response = domain_error_response(exc, request_id)
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": response.body,
+    }
 
 
 def invalid_input_response(errors: Sequence[Any], request_id: str) -> Response:

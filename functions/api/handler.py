@@ -21,12 +21,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError as PydanticValidationError
 
 from functions.api import docs_ui
-from functions.api.bodies import check_body
+from functions.api.bodies import UnsupportedMediaType, check_body
 from functions.api.errors import (
     domain_error_response,
     error_response,
     invalid_body_response,
     invalid_input_response,
+    proxy_answer,
 )
 from functions.api.openapi import document
 from functions.api.operations import check_access, operation, require_groups
@@ -65,25 +66,25 @@ def _domain_error(exc: DomainError) -> Response[Any]:
     return domain_error_response(exc, _request_id())
 
 
-@app.exception_handler(RequestValidationError)
-def _invalid_input(exc: RequestValidationError) -> Response[Any]:
+def _access_refused() -> Response[Any] | None:
     # Validation runs before the route's own middleware: who may call it is still answered first,
     # as API Gateway's authorizer would, so a caller learns nothing of a route they may not use.
     try:
         check_access(app)
     except DomainError as refused:
         return domain_error_response(refused, _request_id())
-    return invalid_input_response(exc.errors(), _request_id())
+    return None
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_input(exc: RequestValidationError) -> Response[Any]:
+    return _access_refused() or invalid_input_response(exc.errors(), _request_id())
 
 
 @app.exception_handler(RequestUnsupportedContentType)
 def _not_json(exc: RequestUnsupportedContentType) -> Response[Any]:
-    try:
-        check_access(app)
-    except DomainError as refused:
-        return domain_error_response(refused, _request_id())
-    message = "send the body as application/json"
-    return error_response("UNSUPPORTED_MEDIA_TYPE", message, 415, _request_id())
+    refusal = UnsupportedMediaType("send the body as application/json")
+    return _access_refused() or domain_error_response(refusal, _request_id())
 
 
 @app.exception_handler(PydanticValidationError)
@@ -119,17 +120,8 @@ def _unexpected(exc: Exception) -> Response[Any]:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request_id = event.get("requestContext", {}).get("requestId", "")
     refusal = check_body(event)
-    if refusal is not None:
-        # Refused before the resolver parses it: json.loads recurses once per nesting level.
-        response: dict[str, Any] = {
-            "statusCode": getattr(refusal, "status", 400),
-            "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps(
-                {"error": {"code": refusal.code, "message": str(refusal), "requestId": request_id}}
-            ),
-        }
-    else:
-        response = app.resolve(event, context)
+    # Refused before the resolver parses it: json.loads recurses once per nesting level.
+    response = proxy_answer(refusal, request_id) if refusal else app.resolve(event, context)
     response.setdefault("headers", {})["X-Request-Id"] = request_id
     multi = response.get("multiValueHeaders")
     if isinstance(multi, dict):

@@ -5,6 +5,7 @@ run time (`require_groups`), so the two cannot drift apart."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any, cast, get_type_hints
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -94,13 +95,15 @@ def idempotency_key(app: BaseRouter) -> str | None:
     return headers.get("idempotency-key") or headers.get("Idempotency-Key")
 
 
-def _query_names(route: Callable[..., Any]) -> set[str]:
+@cache
+def _query_names(route: Callable[..., Any]) -> frozenset[str]:
+    """Once per route: evaluating its annotations is not work for every request."""
     names = set()
     for name, hint in get_type_hints(route, include_extras=True).items():
         for meta in getattr(hint, "__metadata__", ()):
             if isinstance(meta, Query):
                 names.add(meta.alias or name)
-    return names
+    return frozenset(names)
 
 
 def refuse_unknown_query(app: BaseRouter, route: Callable[..., Any]) -> None:
