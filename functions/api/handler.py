@@ -4,7 +4,6 @@ document (`GET /openapi.json`, docs/openapi.json) is generated from the same rou
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -29,7 +28,7 @@ from functions.api.errors import (
     invalid_input_response,
     proxy_answer,
 )
-from functions.api.openapi import document
+from functions.api.openapi import document_text
 from functions.api.operations import check_access, operation, require_groups
 from functions.api.resolver import RestResolver
 from functions.api.routes import audiences, audit, campaigns, consents, customers, public, requests
@@ -52,7 +51,7 @@ def docs() -> Response[Any]:
 
 @app.get("/openapi.json", **operation(summary="This API's OpenAPI 3.1 document"))
 def openapi_document() -> Response[Any]:
-    return Response(200, content_types.APPLICATION_JSON, json.dumps(document(app)))
+    return Response(200, content_types.APPLICATION_JSON, document_text(app))
 
 
 def _request_id() -> str:
