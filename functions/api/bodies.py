@@ -18,6 +18,15 @@ FORM = "application/x-www-form-urlencoded"
 # The one route whose body is not JSON: RFC 8058's one-click unsubscribe, whose body a mail
 # client sends form-encoded (`List-Unsubscribe=One-Click`). Its route reads the form itself.
 FORM_ROUTES = frozenset({("POST", "/public/unsubscribe")})
+# The DRP 1.0 routes' bodies are signed messages, base64 in text/plain (the spec's media type,
+# though agents do not all send it): their routes read and bound them (functions/drp/messages.py).
+RAW_ROUTES = frozenset(
+    {
+        ("POST", "/v1/agent/{agentId}"),
+        ("POST", "/v1/data-rights-request"),
+        ("DELETE", "/v1/data-rights-request/{requestId}"),
+    }
+)
 MAX_BODY_BYTES = 64 * 1024
 MAX_DEPTH = 32
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -40,6 +49,8 @@ def check_body(event: dict[str, Any]) -> ValidationError | None:
     parses within the limits. Run before the resolver, which parses bodies itself (and fails
     on some media types, e.g. multipart without a boundary, with an exception of its own)."""
     request = APIGatewayProxyEvent(event)
+    if (event.get("httpMethod"), event.get("resource")) in RAW_ROUTES:
+        return None
     try:
         text = _text(request)
         if text:

@@ -19,6 +19,9 @@ from functions.campaigns.workflow import CampaignStarter, CampaignWorkflow, NoCa
 from functions.consents.preference_links import LinkRepository, PreferenceLinks
 from functions.consents.preferences import PreferenceTopics
 from functions.consents.repository import ConsentRepository
+from functions.drp.callbacks import AgentCallbacks, HttpCallbacks
+from functions.drp.repository import DrpRepository
+from functions.drp.service import DrpConfig
 from functions.export.files import ExportFiles
 from functions.requests.dependencies import Stores, tables_of
 from functions.requests.factory import SubmissionPolicy
@@ -52,6 +55,10 @@ class ApiDependencies(Stores):
     preference_topics: PreferenceTopics
     public_api_url: str | None
     gpc_topic: str | None
+    # Authorized agents (functions/drp): their items, the business's DRP settings, callbacks.
+    drp: DrpRepository
+    drp_config: DrpConfig
+    agents: AgentCallbacks
 
     @classmethod
     def of(cls, settings: ApiSettings) -> ApiDependencies:
@@ -64,8 +71,16 @@ class ApiDependencies(Stores):
                 ReceiptKey(settings.receipt_key_id),
             )
         hasher = load_hasher(settings)
+        drp = DrpRepository(tables.customers)
         return cls.build(
             settings,
+            drp=drp,
+            drp_config=DrpConfig(
+                business_id=settings.drp_business_id,
+                sale_topic=settings.gpc_topic or None,
+                allow_local_callbacks=settings.drp_local_callbacks,
+            ),
+            agents=AgentCallbacks(drp, HttpCallbacks(settings.drp_local_callbacks)),
             links=PreferenceLinks(hasher, settings.preference_link_seconds),
             link_lookup=LinkRepository(tables.customers),
             preference_topics=PreferenceTopics.parse(settings.preference_topics),

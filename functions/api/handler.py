@@ -31,14 +31,25 @@ from functions.api.errors import (
 from functions.api.openapi import document_text
 from functions.api.operations import check_access, operation, require_groups
 from functions.api.resolver import RestResolver
-from functions.api.routes import audiences, audit, campaigns, consents, customers, public, requests
+from functions.api.routes import (
+    agents,
+    audiences,
+    audit,
+    campaigns,
+    consents,
+    customers,
+    drp,
+    public,
+    requests,
+)
 from functions.shared.errors import DomainError
 from functions.shared.observability import logger, metrics
 
 app = RestResolver(enable_validation=True)
 app.use([require_groups])
 # `public`: the customer's double opt-in confirmation, no staff token (routes/public.py).
-for module in (requests, customers, consents, audit, campaigns, audiences, public):
+# `agents`, `drp`: authorized agents (DRP 1.0); the /v1 routes check their own DRP credential.
+for module in (requests, customers, consents, audit, campaigns, audiences, public, agents, drp):
     app.include_router(module.router)
 
 

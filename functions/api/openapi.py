@@ -25,6 +25,7 @@ Errors always have the shape `{"error": {"code", "message", "requestId"}}`; mess
 a person's e-mail, phone or name."""
 
 _POWERTOOLS_VALIDATION = "422"
+_SIGNED = "x-drp-signed-body"
 _ERROR_REF = "#/components/schemas/ErrorBody"
 _UNUSED_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 
@@ -56,6 +57,13 @@ def _document(app: APIGatewayRestResolver) -> str:
         for operation in operations.values():
             responses = operation.get("responses", {})
             responses.pop(_POWERTOOLS_VALIDATION, None)
+            if operation.pop(_SIGNED, False):
+                # A DRP 1.0 signed message (routes/drp.py): base64 text, read by the route.
+                operation["requestBody"] = {
+                    "required": True,
+                    "content": {"text/plain": {"schema": {"type": "string", "maxLength": 65536}}},
+                }
+                continue
             if "requestBody" in operation:
                 # The handler refuses any other media type (handler.py, _not_json).
                 responses["415"] = {

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Self
 
+from functions.drp.callbacks import AgentCallbacks, HttpCallbacks
+from functions.drp.repository import DrpRepository
 from functions.export.files import ExportFiles
 from functions.requests.repository import RequestRepository
 from functions.requests.workflow import Callbacks
@@ -83,13 +85,20 @@ class WorkflowStores(Stores):
 
 @dataclass
 class CompletionStores(Stores):
-    """Completion announces requests on the event bus."""
+    """Completion announces requests on the event bus, and tells an authorized agent whose
+    request it was (functions/drp/callbacks.py)."""
 
     events: Publisher
+    agents: AgentCallbacks
 
     @classmethod
     def from_settings(cls, settings: CompletionSettings) -> CompletionStores:
-        return cls.build(settings, events=EventPublisher(settings.event_bus_name))
+        callbacks = HttpCallbacks(settings.drp_local_callbacks)
+        return cls.build(
+            settings,
+            events=EventPublisher(settings.event_bus_name),
+            agents=AgentCallbacks(DrpRepository(tables_of(settings).customers), callbacks),
+        )
 
 
 @dataclass

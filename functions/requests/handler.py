@@ -39,5 +39,7 @@ def keep_token(event: AwaitConfirmationEvent, deps: WorkflowStores) -> None:
 def finish(event: FinishEvent, deps: CompletionStores) -> dict[str, Any]:
     outcome = RequestStatus(event.outcome)
     result = finish_request(event.request_id, outcome, deps, event.error)
+    # An authorized agent's request: its agent hears of the outcome (best effort, never fails).
+    deps.agents.request_changed(deps.requests.get(event.request_id))
     metrics.add_metric(name=f"Requests{outcome.title()}", unit=MetricUnit.Count, value=1)
     return result

@@ -45,6 +45,10 @@ class Submission:
     identity_verified: bool
     reason: str | None = None
     cascade: bool = False
+    # An authorized agent's request (functions/drp): the id the agent is answered with, and the
+    # regime it was sent under (it sets the legal deadline), whatever the profile says.
+    request_id: str | None = None
+    jurisdiction: str | None = None
 
 
 def submit_request(
@@ -64,12 +68,12 @@ def submit_request(
     if submission.cascade:
         check_cascade(customer_id, deps)
     request = new_request(
-        uuid.uuid4().hex,
+        submission.request_id or uuid.uuid4().hex,
         customer_id,
         submission.type,
         submitted_by=caller.username,
         identity_verified_by=caller.username,
-        jurisdiction=deps.customers.jurisdiction(customer_id),
+        jurisdiction=submission.jurisdiction or deps.customers.jurisdiction(customer_id),
         policy=deps.policy,
         reason=submission.reason,
         cascade=submission.cascade,

@@ -191,6 +191,16 @@ class CustomerRepository:
         found = {item.customer_id for item in self._model.by_email.query(hashed, limit=2)}
         return found.pop() if len(found) == 1 else None
 
+    def customer_by_phone(self, phone: str) -> str | None:
+        """Whose profile has this phone number (E.164 after normalisation), if exactly one
+        customer's does; the same work whether it matches or not."""
+        try:
+            hashed = self._hasher.hash(IdentifierKind.PHONE, phone)
+        except ValidationError:
+            hashed = self._hasher.hash(IdentifierKind.CUSTOMER_ID, "")
+        found = {item.customer_id for item in self._model.by_phone.query(hashed, limit=2)}
+        return found.pop() if len(found) == 1 else None
+
     def privacy_status(self, customer_id: str) -> PrivacyStatus:
         """The customer's status; CustomerNotFoundError when we hold nothing about them."""
         if self._get(*tombstone_key(self._hasher.customer(customer_id))) is not None:
@@ -346,8 +356,9 @@ def customer_items(
     model: type[CustomerItem], record: dict[str, Any], hasher: KeyedHasher | None = None
 ) -> Iterator[CustomerItem]:
     """A CRM customer record (the shape of events/demo/customers.json) as one item per fact. The
-    profile carries its e-mail's keyed hash (index byEmailHash); a CRM writing the table itself
-    must set `emailHash` the same way (KeyedHasher.hash, kind email)."""
+    profile carries its e-mail's and its phone's keyed hashes (indexes byEmailHash, byPhoneHash);
+    a CRM writing the table itself must set `emailHash` and `phoneHash` the same way
+    (KeyedHasher.hash, kinds email and phone)."""
     customer_id = record["customerId"]
 
     def item(sk: str, data: dict[str, Any]) -> CustomerItem:
@@ -359,6 +370,10 @@ def customer_items(
         # An address no rule can normalise cannot match a normalised one either: no hash.
         with suppress(ValidationError):
             profile.email_hash = hasher.hash(IdentifierKind.EMAIL, email)
+    phone = record["profile"].get("phone")
+    if phone and hasher is not None:
+        with suppress(ValidationError):
+            profile.phone_hash = hasher.hash(IdentifierKind.PHONE, phone)
     yield profile
     if "loyalty" in record:
         yield item("LOYALTY", record["loyalty"])

@@ -38,6 +38,17 @@ class CustomersByEmail(GlobalSecondaryIndex):
     email_hash = UnicodeAttribute(hash_key=True, attr_name="emailHash")
 
 
+class CustomersByPhone(GlobalSecondaryIndex):
+    """The PROFILE item by the keyed hash of its phone (E.164): how an authorized agent's
+    verified phone number finds its customer (functions/drp). Keys only, like byEmailHash."""
+
+    class Meta:
+        index_name = "byPhoneHash"
+        projection = KeysOnlyProjection()
+
+    phone_hash = UnicodeAttribute(hash_key=True, attr_name="phoneHash")
+
+
 class CustomerItem(Model):
     """A customer's data as items under one partition, one item per fact.
 
@@ -62,6 +73,9 @@ class CustomerItem(Model):
     # PROFILE only: the keyed hash of the profile's e-mail, for byEmailHash.
     email_hash = UnicodeAttribute(null=True, attr_name="emailHash")
     by_email = CustomersByEmail()
+    # PROFILE only: the keyed hash of the profile's phone, for byPhoneHash.
+    phone_hash = UnicodeAttribute(null=True, attr_name="phoneHash")
+    by_phone = CustomersByPhone()
 
 
 class HistoryEntryAttribute(MapAttribute):

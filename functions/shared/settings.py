@@ -82,7 +82,14 @@ class ExportSettings(WorkflowSettings, ExportBucketSettings):
     """The export step writes the CSV to the exports bucket."""
 
 
-class CompletionSettings(WorkflowSettings):
+class DrpCallbackSettings(Settings):
+    """Authorized agents' status callbacks (functions/drp/callbacks.py) must be https; the local
+    stack also lets them be plain http to this machine (its in-test agents listen there)."""
+
+    drp_local_callbacks: bool = False
+
+
+class CompletionSettings(WorkflowSettings, DrpCallbackSettings):
     event_bus_name: str
 
 
@@ -109,7 +116,13 @@ class ReceiptKeySettings(Settings):
     receipt_key_id: str
 
 
-class ApiSettings(WorkflowSettings, ExportBucketSettings, SubmissionSettings, ReceiptKeySettings):
+class ApiSettings(
+    WorkflowSettings,
+    ExportBucketSettings,
+    SubmissionSettings,
+    ReceiptKeySettings,
+    DrpCallbackSettings,
+):
     idempotency_table: str
     idempotency_window_seconds: int = 300
     audit_digest_bucket: str
@@ -135,6 +148,9 @@ class ApiSettings(WorkflowSettings, ExportBucketSettings, SubmissionSettings, Re
     # The address customers reach the public routes at (List-Unsubscribe URLs); without it, the
     # address the request that asks for a link came in at.
     public_api_url: str | None = None
+    # The Data Rights Protocol (functions/drp): this business's id in the DRP network, as agents
+    # put it in `business-id`. Empty: the DRP routes answer 503.
+    drp_business_id: str = ""
 
 
 class AuditDigestSettings(Settings):

@@ -87,6 +87,8 @@ ACCESS: dict[str, Access] = {
             _read("customers", "Query"),
             # POST /public/preferences/link: whose profile the e-mail's keyed hash is.
             _index("customers", "byEmailHash"),
+            # DRP: whose profile an agent's verified e-mail or phone is (functions/drp).
+            _index("customers", "byPhoneHash"),
             # create(): the open-request marker and the profile check; a cancel (or a workflow
             # that did not start) ends the request and releases the marker.
             _tx("customers", "PutItem", "ConditionCheckItem", "DeleteItem", "UpdateItem"),

@@ -37,6 +37,10 @@ REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 
 
+# The local stack's id in the DRP network (the spec's directory ids match [A-Z_]+).
+DRP_BUSINESS_ID = "PRIVACY_FUNCTIONS_LOCAL"
+
+
 @dataclass
 class LocalStack:
     api_port: int = 8000
@@ -160,6 +164,10 @@ class LocalStack:
             "CONFIRMATION_TIMEOUT_SECONDS": str(self.confirmation_timeout_seconds),
             # The demo retailer is British: national numbers like '020 ...' are +44.
             "DEFAULT_REGION": "GB",
+            # Authorized agents (DRP 1.0): the business's id, and status callbacks to agents
+            # listening on this machine over plain http (deployed: https only).
+            "DRP_BUSINESS_ID": DRP_BUSINESS_ID,
+            "DRP_LOCAL_CALLBACKS": "true",
         }
         for table in TABLES:
             name = f"{prefix}-{table.suffix}"

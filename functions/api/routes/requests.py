@@ -42,6 +42,7 @@ from functions.api.schemas import (
     SubmitRequestBody,
     answer,
 )
+from functions.drp.service import tell_agent
 from functions.export.download_links import issue_download_link
 from functions.forget.retry import retry_request
 from functions.requests import service as requests
@@ -195,7 +196,9 @@ def confirm(request_id: RequestId) -> Response[Any]:
     ),
 )
 def cancel(request_id: RequestId) -> Response[Any]:
-    request = requests.cancel_request(request_id, current_caller(router), api_dependencies())
+    deps = api_dependencies()
+    request = requests.cancel_request(request_id, current_caller(router), deps)
+    tell_agent(request, deps)  # an authorized agent's request: denied by the business
     return answer(RequestSummary.of(request))
 
 
@@ -260,5 +263,7 @@ def get_queue(
 )
 def post_extend(request_id: RequestId, body: Annotated[ExtendBody, Body()]) -> Response[Any]:
     asked = ExtensionAsked(body.reason, body.days)
-    request = extend_deadline(request_id, asked, current_caller(router), api_dependencies())
+    deps = api_dependencies()
+    request = extend_deadline(request_id, asked, current_caller(router), deps)
+    tell_agent(request, deps)  # an authorized agent's request: its new expected_by
     return answer(ExtendedAnswer.of(request))
