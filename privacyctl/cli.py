@@ -19,6 +19,7 @@ from typing import Any
 from privacyctl import (
     audience,
     consent,
+    drp,
     outbox,
     receipts,
     repermission,
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_parser(commands)
     requests.add_parser(commands)
     unsubscribe.add_parser(commands)
+    drp.add_parser(commands)
     return parser
 
 
@@ -266,6 +268,9 @@ def _dispatch(args: argparse.Namespace, client: ApiClient, ask: Ask) -> int:
         return 0
     if args.command == "audience":
         return receipts.run_verify(args, client)
+    if args.command == "drp":
+        emit(args, *drp.run_drp(args, client))
+        return 0
     if args.command == "unsubscribe-link":
         emit(args, *unsubscribe.run_unsubscribe_link(args, client))
         return 0

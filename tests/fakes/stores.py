@@ -346,6 +346,20 @@ class FakeCustomers:
         }
         return found.pop() if len(found) == 1 else None
 
+    def customer_by_phone(self, phone: str) -> str | None:
+        try:
+            wanted = self._hasher.hash(IdentifierKind.PHONE, phone)
+        except ValidationError:
+            return None
+        found = {
+            pk
+            for pk, items in self.table.partitions.items()
+            if (item := items.get(PROFILE)) is not None
+            and item.data.get("phone")
+            and self._hasher.hash(IdentifierKind.PHONE, item.data["phone"]) == wanted
+        }
+        return found.pop() if len(found) == 1 else None
+
     def get_identifiers(self, customer_id: str) -> CustomerIdentifiers:
         profile = self.table.get(customer_id, PROFILE)
         if profile is None:

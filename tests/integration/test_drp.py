@@ -5,6 +5,7 @@ the real workflow, the status callbacks, and every refusal writing nothing."""
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -17,6 +18,7 @@ from nacl.signing import SigningKey
 from functions.api import dependencies
 from functions.shared.models import CustomerItem, bind
 from infra.local.stack import DRP_BUSINESS_ID, LocalStack
+from privacyctl.cli import main as privacyctl
 from privacyctl.client import ApiClient, ApiError
 from tests.drp_agent import Callbacks, DrpAgent, stamp
 from tests.integration.conftest import demo_record
@@ -407,3 +409,26 @@ def test_sale_opt_out_and_opt_in_change_the_sale_and_sharing_consent(
     assert opt_in["status"] == "in_progress" and "confirmation" in opt_in["processing_details"]
     trail = compliance.call("GET", f"/audit?customerId={customer_id}")["entries"]
     assert any(e["actor"] == f"drp:{drp_agent.agent_id}" for e in trail)
+
+
+def test_privacyctl_registers_lists_and_removes_agents(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    drp = DrpAgent(stack.api_url, DRP_BUSINESS_ID)
+    common = ["--api", stack.api_url, "--token", "dev:carol:compliance"]
+    add = ["drp", "add-agent", drp.agent_id, "--verify-key", drp.verify_key, "--trusted"]
+    assert privacyctl([*common, *add]) == 0
+    assert "trusted" in capsys.readouterr().out
+    assert privacyctl([*common, "--output", "json", "drp", "list-agents"]) == 0
+    listed = json.loads(capsys.readouterr().out)["agents"]
+    assert {"agentId": drp.agent_id, "trusted": True} in [
+        {"agentId": a["agentId"], "trusted": a["trusted"]} for a in listed
+    ]
+    assert privacyctl([*common, "drp", "business"]) == 0
+    assert capsys.readouterr().out.strip() == DRP_BUSINESS_ID
+    assert privacyctl([*common, "drp", "remove-agent", drp.agent_id]) == 0
+    assert privacyctl([*common, "drp", "remove-agent", drp.agent_id]) == 1  # 404: gone
+    assert (
+        privacyctl(["--api", stack.api_url, "--token", "dev:alice:agent", "drp", "list-agents"])
+        == 1
+    )

@@ -58,9 +58,10 @@ def drp_operation(
         200: {"description": summary, "content": {"application/json": {"model": answer}}}
     }
     for code in sorted({400, 503, *errors}):
-        responses[code] = {"description": _DRP_ERRORS[code]}
-        if not (code == 403 and bare_403):
-            responses[code]["content"] = {"application/json": {"model": DrpError}}
+        content: dict[str, Any] = {"application/json": {"model": DrpError}}
+        if code == 403 and bare_403:
+            content = {"text/plain": {"schema": {"type": "string", "maxLength": 0}}}
+        responses[code] = {"description": _DRP_ERRORS[code], "content": content}
     responses[500] = {
         "description": ERROR_STATUSES[500],
         "content": {"application/json": {"model": ErrorBody}},
@@ -85,7 +86,7 @@ def _answered(act: Callable[[], dict[str, Any]], *, bare_403: bool = False) -> R
         return _json(200, act())
     except DrpRefusal as refusal:
         if refusal.status == 403 and bare_403:
-            return Response(403, content_types.APPLICATION_JSON, "")
+            return Response(403, content_types.TEXT_PLAIN, "")  # 2.05.1: no body
         return _json(refusal.status, refusal.body())
     except NotConfiguredError as exc:
         return _json(503, {"code": "503", "message": str(exc)})
