@@ -16,7 +16,7 @@ import pytest
 from nacl.signing import SigningKey
 
 from functions.api import dependencies
-from functions.shared.models import CustomerItem, bind
+from functions.shared.models import AuditEntryItem, CustomerItem, bind
 from infra.local.stack import DRP_BUSINESS_ID, LocalStack
 from privacyctl.cli import main as privacyctl
 from privacyctl.client import ApiClient, ApiError
@@ -355,12 +355,17 @@ def test_access_is_an_export_with_a_short_lived_results_url(
 
 
 def test_a_revoke_cancels_a_request_awaiting_confirmation(
-    drp_agent: DrpAgent, agent: ApiClient, person: Any
+    stack: LocalStack, compliance: ApiClient, drp_agent: DrpAgent, agent: ApiClient, person: Any
 ) -> None:
     _, record = person()
     _, status = drp_agent.exercise(
         "deletion", email=record["profile"]["email"], email_verified=True
     )
+    other = registered(stack, compliance)
+    other.pair()
+    code, refused = other.revoke(status["request_id"])  # another agent's request
+    assert code == 403 and refused["code"] == "403"
+    assert agent.request(status["request_id"])["status"] == "AWAITING_CONFIRMATION"
     code, revoked = drp_agent.revoke(status["request_id"])
     assert code == 200 and revoked["status"] == "revoked"
     assert agent.request(status["request_id"])["status"] == "CANCELLED"
@@ -432,3 +437,52 @@ def test_privacyctl_registers_lists_and_removes_agents(
         privacyctl(["--api", stack.api_url, "--token", "dev:alice:agent", "drp", "list-agents"])
         == 1
     )
+
+
+def test_no_claim_of_the_person_is_logged_audited_or_stored(
+    stack: LocalStack,
+    trusted_agent: DrpAgent,
+    compliance: ApiClient,
+    callbacks: Callbacks,
+    person: Any,
+    captured_logs: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, record = person()
+    profile = record["profile"]
+    claims = {
+        "name": "Lindqvist, Avery",
+        "email": profile["email"],
+        "email_verified": True,
+        "phone_number": profile["phone"],
+        "phone_number_verified": True,
+        "status_callback": callbacks.url,
+    }
+    _, status = trusted_agent.exercise("access", **claims)
+    callbacks.wait_for(status["request_id"], "fulfilled")
+    trusted_agent.exercise(
+        "deletion", **{**claims, "email_verified": False, "phone_number_verified": False}
+    )
+    trusted_agent.exercise("deletion", **{**claims, "email": "someone.else@example.org"})
+    model = bind(CustomerItem, stack.env["CUSTOMERS_TABLE"])
+    drp_items = [i.to_simple_dict() for i in model.scan() if str(i.customer_id).startswith("drp-")]
+    assert any(i["customerId"] == f"drp-request:{status['request_id']}" for i in drp_items)
+    audit = [e.to_simple_dict() for e in bind(AuditEntryItem, stack.env["AUDIT_TABLE"]).scan()]
+    sfn = stack.client("stepfunctions")
+    history = sfn.get_execution_history(
+        executionArn=f"{stack.state_machine_arn.replace(':stateMachine:', ':execution:')}:"
+        f"{status['request_id']}"
+    )["events"]
+    haystacks = {
+        "logs": captured_logs.getvalue(),
+        "stdout": capsys.readouterr().out,
+        "audit": json.dumps(audit),
+        "drp items": json.dumps(drp_items),
+        "callbacks": json.dumps(callbacks.of(status["request_id"])),
+        "workflow history": json.dumps(history, default=str),
+    }
+    assert "drp request submitted" in haystacks["logs"], "the log capture saw nothing"
+    personal = [profile["email"], profile["phone"], "Lindqvist", "someone.else@example.org"]
+    for where, text in haystacks.items():
+        for value in personal:
+            assert value.lower() not in text.lower(), f"personal data in {where}"
