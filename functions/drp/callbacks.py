@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -93,9 +94,12 @@ class AgentCallbacks:
         except Exception:
             logger.exception("status callback failed", extra={"requestId": request.request_id})
 
-    def send(self, url: str | None, status: dict[str, Any]) -> None:
-        if url:
-            try:
-                self.sender.send(url, status)
-            except Exception:
-                logger.exception("status callback failed")
+    def request_ended(self, request_id: str, read: Callable[[str], PrivacyRequest]) -> None:
+        """The workflow's Finish step: read the request as it now stands and tell its agent.
+        Never raises: the step's own work is done, and a retry must not be caused by this."""
+        try:
+            request = read(request_id)
+        except Exception:
+            logger.exception("status callback failed", extra={"requestId": request_id})
+            return
+        self.request_changed(request)

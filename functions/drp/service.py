@@ -63,6 +63,8 @@ from functions.shared.errors import (
 from functions.shared.observability import logger
 
 AGENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# What a request id can be (ours are 32 hex digits): anything else is unknown, never a key read.
+REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{1,128}$")
 AGENT_RECORD_TYPE = "DRP_AGENT"
 DRP_RECORD_TYPE = "DRP"
 CONSENT_CHANNEL = "email"
@@ -165,7 +167,7 @@ def setup_pairwise_key(agent_id: str, body: str | None, deps: DrpStores) -> dict
     business = deps.drp_config.business()
     try:
         raw = decode(body)
-        agent = deps.drp.agent(agent_id)
+        agent = deps.drp.agent(agent_id) if AGENT_ID.match(agent_id) else None
         if agent is None:
             raise DrpRefusal(403, "unknown agent")
         message = open_signed(raw, verify_key(agent.verify_key))
@@ -218,7 +220,7 @@ def authenticate(token: str | None, deps: DrpStores) -> Agent:
 def agent_information(agent_id: str, token: str | None, deps: DrpStores) -> dict[str, Any]:
     """2.06: {} when the token is this agent's, else 403."""
     agent = authenticate(token, deps)
-    if agent.agent_id != agent_id:
+    if agent.agent_id != agent_id:  # also any id no agent could have
         raise DrpRefusal(403, "this token was not issued to this agent")
     return {}
 
@@ -416,7 +418,7 @@ def _change_consent(
 def _owned(
     request_id: str, agent: Agent, deps: DrpStores
 ) -> tuple[DrpRequest, PrivacyRequest | None]:
-    link = deps.drp.request(request_id)
+    link = deps.drp.request(request_id) if REQUEST_ID.match(request_id) else None
     if link is None:
         raise DrpRefusal(404, "no such data rights request")
     if link.agent_id != agent.agent_id:

@@ -40,6 +40,6 @@ def finish(event: FinishEvent, deps: CompletionStores) -> dict[str, Any]:
     outcome = RequestStatus(event.outcome)
     result = finish_request(event.request_id, outcome, deps, event.error)
     # An authorized agent's request: its agent hears of the outcome (best effort, never fails).
-    deps.agents.request_changed(deps.requests.get(event.request_id))
+    deps.agents.request_ended(event.request_id, deps.requests.get)
     metrics.add_metric(name=f"Requests{outcome.title()}", unit=MetricUnit.Count, value=1)
     return result

@@ -332,6 +332,9 @@ ACCESS: dict[str, Access] = {
     # pseudonymises the request itself.
     "Finish": Access(
         tables=(
+            # An authorized agent's request item (drp-request:<id>), for its status callback;
+            # and a forget's tombstone (customers.erasing) at its completion.
+            _read("customers"),
             _read("requests", "UpdateItem"),
             _tx("requests", "UpdateItem"),
             _RELEASE_MARKER,

@@ -352,6 +352,8 @@ def test_access_is_an_export_with_a_short_lived_results_url(
     code, refused = drp_agent.status(request_id)
     assert code == 403 and refused["code"] == "403"
     assert drp_agent.status("no-such-request")[0] == 404
+    assert drp_agent.status("x" * 3000)[0] == 404  # no key read DynamoDB would refuse
+    assert drp_agent.send("POST", "/v1/agent/" + "A" * 3000, "e30=", token="")[0] == 403
 
 
 def test_a_revoke_cancels_a_request_awaiting_confirmation(

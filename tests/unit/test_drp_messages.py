@@ -22,7 +22,6 @@ from functions.drp.messages import (
 
 KEY = SigningKey.generate()
 VERIFY = verify_key(base64.b64encode(KEY.verify_key.encode()).decode())
-NOW = datetime.now(UTC)
 
 
 def signed(message: Any, key: SigningKey = KEY) -> str:
@@ -30,11 +29,12 @@ def signed(message: Any, key: SigningKey = KEY) -> str:
 
 
 def envelope(**changes: Any) -> dict[str, Any]:
+    now = datetime.now(UTC)  # at the call: a module-level moment goes stale in a long run
     return {
         "agent-id": "AGENT",
         "business-id": "BUSINESS",
-        "issued-at": (NOW - timedelta(seconds=5)).isoformat(timespec="milliseconds"),
-        "expires-at": (NOW + timedelta(minutes=10)).isoformat(timespec="milliseconds"),
+        "issued-at": (now - timedelta(seconds=5)).isoformat(timespec="milliseconds"),
+        "expires-at": (now + timedelta(minutes=10)).isoformat(timespec="milliseconds"),
         **changes,
     }
 
@@ -79,13 +79,14 @@ def test_a_verified_body_must_be_a_json_object():
 
 
 def test_the_envelope_is_checked_in_the_specs_order():
+    now = datetime.now(UTC)
     # Every check fails at once: the first in the spec's order answers.
     everything_wrong = envelope(
         **{
             "agent-id": "OTHER",
             "business-id": "OTHER",
-            "issued-at": (NOW + timedelta(hours=1)).isoformat(),
-            "expires-at": (NOW - timedelta(hours=1)).isoformat(),
+            "issued-at": (now + timedelta(hours=1)).isoformat(),
+            "expires-at": (now - timedelta(hours=1)).isoformat(),
         }
     )
     assert (
@@ -98,13 +99,14 @@ def test_the_envelope_is_checked_in_the_specs_order():
     )
     future = {**wrong_business, "business-id": "BUSINESS"}
     assert "future" in refusal(lambda: check_envelope(future, "AGENT", "BUSINESS")).message
-    expired = {**future, "issued-at": (NOW - timedelta(hours=2)).isoformat()}
+    expired = {**future, "issued-at": (now - timedelta(hours=2)).isoformat()}
     late = refusal(lambda: check_envelope(expired, "AGENT", "BUSINESS"))
     assert "expired" in late.message and late.fatal and late.body()["fatal"] is True
 
 
 def test_expires_at_is_exclusive_and_timestamps_must_be_iso_8601():
-    at_the_second = envelope(**{"expires-at": NOW.isoformat()})
+    now = datetime.now(UTC)
+    at_the_second = envelope(**{"expires-at": now.isoformat()})
     assert refusal(lambda: check_envelope(at_the_second, "AGENT", "BUSINESS")).status == 400
     for bad in ({"issued-at": "yesterday"}, {"expires-at": 12}, {"issued-at": None}):
         message = envelope(**bad)
