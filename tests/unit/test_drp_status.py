@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from functions.drp.callbacks import callback_problem
+from functions.drp.callbacks import AgentCallbacks, callback_problem
 from functions.drp.repository import DrpRequest
 from functions.drp.status import status_object
 from functions.shared.domain import (
@@ -124,3 +124,55 @@ def test_a_request_without_a_product_request_answers_its_stored_state():
 )
 def test_callbacks_are_https_or_this_machine_where_allowed(url: str, local: bool, ok: bool):
     assert (callback_problem(url, local) is None) is ok
+
+
+class _Links:
+    def __init__(self, link: DrpRequest | None) -> None:
+        self.link = link
+        self.reads = 0
+
+    def request(self, request_id: str) -> DrpRequest | None:
+        self.reads += 1
+        return self.link
+
+
+class _Sender:
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: list[tuple[str, dict]] = []
+        self.fail = fail
+
+    def send(self, url: str, status: dict) -> None:
+        if self.fail:
+            raise OSError("the agent's server is down")
+        self.sent.append((url, status))
+
+
+def _callbacks(link: DrpRequest | None, sender: _Sender) -> tuple[AgentCallbacks, _Links]:
+    links = _Links(link)
+    return AgentCallbacks(links, sender), links  # type: ignore[arg-type]
+
+
+def test_the_agent_hears_of_a_change_of_its_own_request_only():
+    sender = _Sender()
+    linked = replace(LINK, status_callback="https://agent.example/cb")
+    callbacks, links = _callbacks(linked, sender)
+    callbacks.request_changed(at(RequestStatus.COMPLETED))
+    assert sender.sent == [
+        ("https://agent.example/cb", status_object(linked, at(RequestStatus.COMPLETED)))
+    ]
+    staff_request = replace(at(RequestStatus.COMPLETED), submitted_by="alice")
+    callbacks.request_changed(staff_request)
+    assert links.reads == 1 and len(sender.sent) == 1  # not an agent's: not even read
+
+
+def test_a_callback_never_fails_the_step_that_caused_it():
+    linked = replace(LINK, status_callback="https://agent.example/cb")
+    callbacks, _ = _callbacks(linked, _Sender(fail=True))
+    callbacks.request_changed(at(RequestStatus.COMPLETED))  # the sender raised: swallowed
+
+    def unreadable(request_id: str) -> PrivacyRequest:
+        raise RuntimeError("the table is throttled")
+
+    callbacks.request_ended("r1", unreadable)  # the read raised: swallowed
+    without_url, _ = _callbacks(LINK, _Sender())
+    without_url.request_changed(at(RequestStatus.COMPLETED))  # no status_callback: nothing
