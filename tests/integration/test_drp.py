@@ -125,6 +125,19 @@ def test_compliance_registers_lists_and_removes_agents(
         assert invalid.value.status == 400
     drp.pair()
     assert drp.send("GET", f"/v1/agent/{drp.agent_id}") == (200, {})
+    # A new key for the same agent: tokens issued under the old one stop working.
+    old_token, old_key = drp.token, drp.key
+    drp.key = SigningKey.generate()
+    compliance.call("POST", "/drp/agents", {"agentId": drp.agent_id, "verifyKey": drp.verify_key})
+    assert drp.send("GET", f"/v1/agent/{drp.agent_id}", token=old_token)[0] == 403
+    assert (
+        drp.send("POST", f"/v1/agent/{drp.agent_id}", drp.sign(drp.envelope(), old_key), token="")[
+            0
+        ]
+        == 403
+    )
+    drp.pair()
+    assert drp.send("GET", f"/v1/agent/{drp.agent_id}") == (200, {})
     compliance.call("DELETE", f"/drp/agents/{drp.agent_id}")
     # Its token stops working at once.
     code, answer = drp.send("GET", f"/v1/agent/{drp.agent_id}")
