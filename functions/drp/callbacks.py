@@ -83,18 +83,28 @@ class AgentCallbacks:
         self.drp = drp
         self.sender = sender
 
-    def request_changed(self, request: PrivacyRequest) -> None:
+    def request_changed(
+        self,
+        request: PrivacyRequest,
+        results: Callable[[PrivacyRequest], str | None] = lambda request: None,
+    ) -> None:
         if not request.submitted_by.startswith("drp:"):
             return  # not an agent's: no item to read
         try:
             link = self.drp.request(request.request_id)
             if link is None or not link.status_callback:
                 return
-            self.sender.send(link.status_callback, status_object(link, request))
+            url = results(request) if link.status_callback else None
+            self.sender.send(link.status_callback, status_object(link, request, url))
         except Exception:
             logger.exception("status callback failed", extra={"requestId": request.request_id})
 
-    def request_ended(self, request_id: str, read: Callable[[str], PrivacyRequest]) -> None:
+    def request_ended(
+        self,
+        request_id: str,
+        read: Callable[[str], PrivacyRequest],
+        results: Callable[[PrivacyRequest], str | None] = lambda request: None,
+    ) -> None:
         """The workflow's Finish step: read the request as it now stands and tell its agent.
         Never raises: the step's own work is done, and a retry must not be caused by this."""
         try:
@@ -102,4 +112,4 @@ class AgentCallbacks:
         except Exception:
             logger.exception("status callback failed", extra={"requestId": request_id})
             return
-        self.request_changed(request)
+        self.request_changed(request, results)

@@ -34,6 +34,7 @@ from functions.drp.repository import (
     TokenGrant,
     key_fingerprint,
 )
+from functions.drp.results import results_url
 from functions.drp.status import (
     DENIED,
     FULFILLED,
@@ -42,7 +43,7 @@ from functions.drp.status import (
     agent_actor,
     status_object,
 )
-from functions.export.download_links import LinkStores, export_file_until, issue_download_link
+from functions.export.download_links import LinkStores
 from functions.requests.service import (
     Submission,
     SubmittingStores,
@@ -56,7 +57,6 @@ from functions.shared.caller import Caller
 from functions.shared.domain import ConsentStatus, PrivacyRequest, RequestStatus, RequestType
 from functions.shared.errors import (
     ConflictError,
-    DomainError,
     NotConfiguredError,
     ValidationError,
 )
@@ -432,14 +432,8 @@ def request_status(request_id: str, token: str | None, deps: DrpStores) -> dict[
     audited as a download link issued to the agent)."""
     agent = authenticate(token, deps)
     link, request = _owned(request_id, agent, deps)
-    results_url = None
-    if request is not None and request.type is RequestType.EXPORT and export_file_until(request):
-        caller = Caller(agent_actor(agent.agent_id), frozenset())
-        try:
-            results_url = issue_download_link(request_id, caller, deps).url
-        except DomainError:
-            results_url = None
-    return status_object(link, request, results_url)
+    link_url = results_url(request, deps) if request is not None else None
+    return status_object(link, request, link_url)
 
 
 def revoke_request(

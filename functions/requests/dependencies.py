@@ -86,10 +86,11 @@ class WorkflowStores(Stores):
 @dataclass
 class CompletionStores(Stores):
     """Completion announces requests on the event bus, and tells an authorized agent whose
-    request it was (functions/drp/callbacks.py)."""
+    request it was (functions/drp/callbacks.py), with its export's link."""
 
     events: Publisher
     agents: AgentCallbacks
+    exports: ExportFiles
 
     @classmethod
     def from_settings(cls, settings: CompletionSettings) -> CompletionStores:
@@ -98,6 +99,7 @@ class CompletionStores(Stores):
             settings,
             events=EventPublisher(settings.event_bus_name),
             agents=AgentCallbacks(DrpRepository(tables_of(settings).customers), callbacks),
+            exports=ExportFiles(settings.exports_bucket),
         )
 
 

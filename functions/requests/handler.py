@@ -5,6 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from functions.drp.results import results_url
 from functions.requests.dependencies import CompletionStores, Stores, WorkflowStores
 from functions.requests.events import AwaitConfirmationEvent, FinishEvent, StepEvent
 from functions.requests.steps import await_confirmation, finish_request, validate_request
@@ -40,6 +41,8 @@ def finish(event: FinishEvent, deps: CompletionStores) -> dict[str, Any]:
     outcome = RequestStatus(event.outcome)
     result = finish_request(event.request_id, outcome, deps, event.error)
     # An authorized agent's request: its agent hears of the outcome (best effort, never fails).
-    deps.agents.request_ended(event.request_id, deps.requests.get)
+    deps.agents.request_ended(
+        event.request_id, deps.requests.get, lambda request: results_url(request, deps)
+    )
     metrics.add_metric(name=f"Requests{outcome.title()}", unit=MetricUnit.Count, value=1)
     return result

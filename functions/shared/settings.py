@@ -89,7 +89,10 @@ class DrpCallbackSettings(Settings):
     drp_local_callbacks: bool = False
 
 
-class CompletionSettings(WorkflowSettings, DrpCallbackSettings):
+class CompletionSettings(WorkflowSettings, DrpCallbackSettings, ExportBucketSettings):
+    """The Finish step announces completions, and signs a fulfilled access request's link for
+    the authorized agent's status callback (functions/drp/results.py)."""
+
     event_bus_name: str
 
 

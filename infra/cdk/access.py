@@ -341,6 +341,9 @@ ACCESS: dict[str, Access] = {
             _AUDIT,
             *_CHAIN,
         ),
+        # A fulfilled access request's results_url in its agent's status callback: a presigned
+        # link to exactly the export's version (functions/drp/results.py).
+        buckets=(BucketAccess("exports", "exports/", ("GetObject", "GetObjectVersion")),),
         put_events=True,
     ),
     # The audience split path (infra/statemachine/audience_split.asl.json). Plan: the index

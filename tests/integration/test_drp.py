@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -356,8 +357,12 @@ def test_access_is_an_export_with_a_short_lived_results_url(
     )
     assert code == 200 and status["status"] == "in_progress", status
     request_id = status["request_id"]
-    # A trusted agent's request is confirmed on receipt: the workflow runs to the end.
-    callbacks.wait_for(request_id, "fulfilled")
+    # A trusted agent's request is confirmed on receipt: the workflow runs to the end, and the
+    # Finish step's callback carries a link to the file.
+    called_back = callbacks.wait_for(request_id, "fulfilled")
+    assert called_back["results_url"].startswith("http") and called_back["expires_at"]
+    with urllib.request.urlopen(called_back["results_url"], timeout=30) as download:
+        assert download.read().startswith(b"category,record_id,field,value,recorded_at")
     code, fulfilled = trusted_agent.status(request_id)
     assert fulfilled["status"] == "fulfilled"
     assert fulfilled["results_url"].startswith("http") and fulfilled["expires_at"]
