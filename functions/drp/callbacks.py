@@ -3,8 +3,9 @@ agent gave, whenever it changes. Best effort, as the spec asks: one POST with a 
 a failure logged (the callback's host, never its path or the status) and never failing the
 change that caused it; the agent can always read the status (GET /v1/data-rights-request/{id}).
 
-Who sends: the API for the changes it makes (a revoke, a staff cancel, a deadline extension)
-and the workflow's Finish step for the outcomes it writes (completed, expired, failed). A
+Who sends: the API for the changes it makes (a staff cancel, a deadline extension), the
+workflow's Validate step for a request it rejects, and its Finish step for the outcomes it
+writes (completed, expired, failed). A
 callback must be https; plain http only to this machine, and only where the deployment allows
 it (the local stack: DRP_LOCAL_CALLBACKS), so that an agent cannot make the business call
 into its own network."""

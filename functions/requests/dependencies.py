@@ -83,6 +83,22 @@ class WorkflowStores(Stores):
         return cls.build(settings, workflow=Callbacks())
 
 
+def agent_callbacks(settings: WorkflowSettings) -> AgentCallbacks:
+    drp = DrpRepository(tables_of(settings).customers)
+    return AgentCallbacks(drp, HttpCallbacks(settings.drp_local_callbacks))
+
+
+@dataclass
+class ValidatingStores(Stores):
+    """Validation may reject an authorized agent's request: the agent is told."""
+
+    agents: AgentCallbacks
+
+    @classmethod
+    def from_settings(cls, settings: WorkflowSettings) -> ValidatingStores:
+        return cls.build(settings, agents=agent_callbacks(settings))
+
+
 @dataclass
 class CompletionStores(Stores):
     """Completion announces requests on the event bus, and tells an authorized agent whose
@@ -94,11 +110,10 @@ class CompletionStores(Stores):
 
     @classmethod
     def from_settings(cls, settings: CompletionSettings) -> CompletionStores:
-        callbacks = HttpCallbacks(settings.drp_local_callbacks)
         return cls.build(
             settings,
             events=EventPublisher(settings.event_bus_name),
-            agents=AgentCallbacks(DrpRepository(tables_of(settings).customers), callbacks),
+            agents=agent_callbacks(settings),
             exports=ExportFiles(settings.exports_bucket),
         )
 

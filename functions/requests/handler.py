@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.drp.results import results_url
-from functions.requests.dependencies import CompletionStores, Stores, WorkflowStores
+from functions.requests.dependencies import CompletionStores, ValidatingStores, WorkflowStores
 from functions.requests.events import AwaitConfirmationEvent, FinishEvent, StepEvent
 from functions.requests.steps import await_confirmation, finish_request, validate_request
 from functions.shared.domain import RequestStatus
@@ -15,9 +15,14 @@ from functions.shared.settings import CompletionSettings, WorkflowSettings
 from functions.shared.wiring import lambda_function
 
 
-@lambda_function(StepEvent, WorkflowSettings, Stores.build, correlation_id_path="requestId")
-def validate(event: StepEvent, deps: Stores) -> dict[str, Any]:
-    return validate_request(event.request_id, deps)
+@lambda_function(
+    StepEvent, WorkflowSettings, ValidatingStores.from_settings, correlation_id_path="requestId"
+)
+def validate(event: StepEvent, deps: ValidatingStores) -> dict[str, Any]:
+    result = validate_request(event.request_id, deps)
+    if result["status"] == RequestStatus.REJECTED.value:
+        deps.agents.request_ended(event.request_id, deps.requests.get)  # an agent's: denied
+    return result
 
 
 @lambda_function(

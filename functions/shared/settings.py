@@ -59,8 +59,16 @@ class HashingSettings(Settings):
         return None if value is None else supported_region(value)
 
 
-class WorkflowSettings(TableSettings, HashingSettings):
-    """What every workflow step needs: the tables it writes and the key it hashes with."""
+class DrpCallbackSettings(Settings):
+    """Authorized agents' status callbacks (functions/drp/callbacks.py) must be https; the local
+    stack also lets them be plain http to this machine (its in-test agents listen there)."""
+
+    drp_local_callbacks: bool = False
+
+
+class WorkflowSettings(TableSettings, HashingSettings, DrpCallbackSettings):
+    """What every workflow step needs: the tables it writes and the key it hashes with (and how
+    an authorized agent is called back when a step ends its request)."""
 
 
 class ExportBucketSettings(Settings):
@@ -82,14 +90,7 @@ class ExportSettings(WorkflowSettings, ExportBucketSettings):
     """The export step writes the CSV to the exports bucket."""
 
 
-class DrpCallbackSettings(Settings):
-    """Authorized agents' status callbacks (functions/drp/callbacks.py) must be https; the local
-    stack also lets them be plain http to this machine (its in-test agents listen there)."""
-
-    drp_local_callbacks: bool = False
-
-
-class CompletionSettings(WorkflowSettings, DrpCallbackSettings, ExportBucketSettings):
+class CompletionSettings(WorkflowSettings, ExportBucketSettings):
     """The Finish step announces completions, and signs a fulfilled access request's link for
     the authorized agent's status callback (functions/drp/results.py)."""
 
@@ -124,7 +125,6 @@ class ApiSettings(
     ExportBucketSettings,
     SubmissionSettings,
     ReceiptKeySettings,
-    DrpCallbackSettings,
 ):
     idempotency_table: str
     idempotency_window_seconds: int = 300
