@@ -23,7 +23,7 @@ const SOURCES = {
   unsubscribe: "an unsubscribe link",
 };
 
-const CHANNELS = { email: "e-mail", sms: "text message", phone: "phone", post: "post" };
+const CHANNELS = { email: "e-mail", sms: "text message", push: "app notification" };
 
 const dates = new Intl.DateTimeFormat("en-GB", { dateStyle: "long" });
 const times = new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeStyle: "short" });
