@@ -217,7 +217,12 @@ def record_opt_outs(
         if recorded and current is not None and current.status is ConsentStatus.REVOKED:
             continue
         change = ConsentChange(
-            uuid.uuid4().hex, choice, ConsentStatus.REVOKED, current and current.status, actor, at
+            uuid.uuid4().hex,
+            choice,
+            ConsentStatus.REVOKED,
+            current.status if current else None,
+            actor,
+            at,
         )
         work.add(*deps.consents.record(change, current.change_id if current else None))
         for entry in entries_for(identifiers, opted_out(choice.topic), deps.hasher):
