@@ -2,7 +2,10 @@
 preference centre the confirmation e-mail links to), never with a staff token. Their operations
 declare no groups, so the OpenAPI document gives them no security: API Gateway serves them without
 the Cognito authorizer and throttles them on their own (infra/cdk/api.py), and the local gateway
-lets them through without a dev token (infra/local/gateway.py). Each route's credential is what
+lets them through without a dev token (infra/local/gateway.py). The customer's own routes say so
+(`operation(customer=True)`, `x-customer-credential` in the document), and a request to one that
+carries an Authorization header is refused before the route runs (operations.check_access): a
+staff tool never acts for the customer there. Each route's credential is what
 the customer was sent, in the body: never in the path or query, which access logs, browser
 history and referrers keep. One exception, POST /public/unsubscribe: RFC 8058's one-click
 unsubscribe is a POST to the List-Unsubscribe URL itself, whose body is fixed
@@ -46,7 +49,7 @@ from functions.consents.preferences import (
 )
 from functions.consents.service import confirm_consent
 from functions.consents.signup import confirm_sign_up, request_sign_up
-from functions.shared.errors import ForbiddenError, ValidationError
+from functions.shared.errors import ValidationError
 from functions.shared.steady import no_sooner_than
 
 router = APIGatewayRouter()
@@ -68,21 +71,10 @@ def _preferences(found: Preferences, gpc_honoured: bool) -> Response[Any]:
     )
 
 
-def _refuse_staff_sessions() -> None:
-    # The token is this route's only credential. A request that also presents a session (a staff
-    # tool attaches its bearer token to every call) is not the customer acting: it is refused,
-    # so no staff integration can confirm on a customer's behalf.
-    headers = router.current_event.headers or {}
-    if any(name.lower() == "authorization" for name in headers):
-        raise ForbiddenError(
-            "this route is the customer's: send the confirmation token alone, without an "
-            "Authorization header"
-        )
-
-
 @router.post(
     "/public/consents/confirm",
     **operation(
+        customer=True,
         summary="The customer confirms a double opt-in with the token they were sent",
         description=(
             "The consent becomes GRANTED (source double-opt-in), audited as the customer's act "
@@ -94,7 +86,6 @@ def _refuse_staff_sessions() -> None:
     ),
 )
 def confirm_consent_public(body: Annotated[ConfirmConsentBody, Body()]) -> Response[Any]:
-    _refuse_staff_sessions()
     return answer(ConsentAnswer.of(confirm_consent(body.token, api_dependencies())))
 
 
@@ -104,6 +95,7 @@ LINK_ACCEPTED = "if the address is a customer's, a link to their preferences is 
 @router.post(
     "/public/preferences/link",
     **operation(
+        customer=True,
         summary="Ask for a link to the preference centre, sent to the customer",
         description=(
             "Always 202 with the same body, whether or not the address is a customer's: the "
@@ -116,7 +108,6 @@ LINK_ACCEPTED = "if the address is a customer's, a link to their preferences is 
     ),
 )
 def request_preference_link_public(body: Annotated[PreferenceLinkBody, Body()]) -> Response[Any]:
-    _refuse_staff_sessions()
     deps = api_dependencies()
     with no_sooner_than(deps.public_answer_floor_seconds):
         request_preference_link(body.email, deps)
@@ -126,6 +117,7 @@ def request_preference_link_public(body: Annotated[PreferenceLinkBody, Body()]) 
 @router.post(
     "/public/preferences",
     **operation(
+        customer=True,
         summary="The customer reads their subscriptions with their link's token",
         description=(
             "Every topic the preference centre offers (PREFERENCE_TOPICS), per channel, with "
@@ -137,7 +129,6 @@ def request_preference_link_public(body: Annotated[PreferenceLinkBody, Body()]) 
     ),
 )
 def read_preferences_public(body: Annotated[PreferenceTokenBody, Body()]) -> Response[Any]:
-    _refuse_staff_sessions()
     deps = api_dependencies()
     read_preferences(body.token, deps)  # the token is refused before any signal is honoured
     honoured = _honour_gpc(body.token)
@@ -147,6 +138,7 @@ def read_preferences_public(body: Annotated[PreferenceTokenBody, Body()]) -> Res
 @router.post(
     "/public/preferences/change",
     **operation(
+        customer=True,
         summary="The customer changes one subscription with their link's token",
         description=(
             "Recorded as a staff member's change is (source `preference-centre`, actor "
@@ -159,7 +151,6 @@ def read_preferences_public(body: Annotated[PreferenceTokenBody, Body()]) -> Res
     ),
 )
 def change_preference_public(body: Annotated[PreferenceChangeBody, Body()]) -> Response[Any]:
-    _refuse_staff_sessions()
     outcome = change_preference(
         body.token, body.topic, body.channel, body.brand, body.granted, api_dependencies()
     )
@@ -170,6 +161,7 @@ def change_preference_public(body: Annotated[PreferenceChangeBody, Body()]) -> R
 @router.post(
     "/public/preferences/unsubscribe-all",
     **operation(
+        customer=True,
         summary="The customer unsubscribes from everything with their link's token",
         description=(
             "Every topic of every brand the preference centre offers, on every channel, is "
@@ -182,7 +174,6 @@ def change_preference_public(body: Annotated[PreferenceChangeBody, Body()]) -> R
     ),
 )
 def unsubscribe_everything_public(body: Annotated[PreferenceTokenBody, Body()]) -> Response[Any]:
-    _refuse_staff_sessions()
     found = unsubscribe_everything(body.token, api_dependencies())
     return _preferences(found, _honour_gpc(body.token))
 
@@ -209,6 +200,7 @@ SIGN_UP_ACCEPTED = "check your inbox: the e-mail we sent asks you to confirm"
 @router.post(
     "/public/signup",
     **operation(
+        customer=True,
         summary="Sign up to a topic with an e-mail address alone (a lite account)",
         description=(
             "Always 202 with the same body, whether or not the address is a customer's, and no "
@@ -223,7 +215,6 @@ SIGN_UP_ACCEPTED = "check your inbox: the e-mail we sent asks you to confirm"
     ),
 )
 def sign_up_public(body: Annotated[SignUpBody, Body()]) -> Response[Any]:
-    _refuse_staff_sessions()
     deps = api_dependencies()
     with no_sooner_than(deps.public_answer_floor_seconds):
         request_sign_up(body.email, body.topic, body.brand, deps)
@@ -233,6 +224,7 @@ def sign_up_public(body: Annotated[SignUpBody, Body()]) -> Response[Any]:
 @router.post(
     "/public/signup/confirm",
     **operation(
+        customer=True,
         summary="The address's owner confirms a sign-up: the lite customer is created",
         description=(
             "A new customer (id `L-…`) whose profile holds the address, with the consent "
@@ -246,7 +238,6 @@ def sign_up_public(body: Annotated[SignUpBody, Body()]) -> Response[Any]:
     ),
 )
 def confirm_sign_up_public(body: Annotated[SignUpTokenBody, Body()]) -> Response[Any]:
-    _refuse_staff_sessions()
     outcome = confirm_sign_up(body.token, api_dependencies())
     return answer(SignUpAnswer(**_set(**vars(outcome))))
 
@@ -258,6 +249,7 @@ UnsubscribeToken = Annotated[str, Query(min_length=32, max_length=512)]
 @router.post(
     "/public/unsubscribe",
     **operation(
+        customer=True,
         summary="RFC 8058 one-click unsubscribe: the mail client POSTs to List-Unsubscribe",
         description=(
             "The body is `List-Unsubscribe=One-Click`, form-encoded (the only route that takes "
@@ -271,7 +263,6 @@ UnsubscribeToken = Annotated[str, Query(min_length=32, max_length=512)]
     ),
 )
 def unsubscribe_public(token: UnsubscribeToken) -> Response[Any]:
-    _refuse_staff_sessions()
     refuse_unknown_query(router, unsubscribe_public)
     refuse_repeated_query(router, unsubscribe_public, set())
     form = parse_qs(router.current_event.decoded_body or "", keep_blank_values=True)
