@@ -208,3 +208,34 @@ def test_forget_erases_the_link_and_sign_up_lookups(stack, customer, agent):
     assert all(model.count(pk, model.sk == sk) == 1 for pk, sk in keys)
     assert run_request(agent, cid, "FORGET")["status"] == "COMPLETED"
     assert all(model.count(pk, model.sk == sk) == 0 for pk, sk in keys)
+
+
+def test_confirmations_at_once_make_one_customer(stack, customer):
+    from concurrent.futures import ThreadPoolExecutor
+
+    email = _address()
+    for _ in range(2):
+        _sign_up(customer, email)
+    tokens = [m["detail"]["token"] for m in _sent_to(stack, email)] * 2
+
+    def confirm(token: str) -> int:
+        try:
+            _confirm(customer, token)
+            return 200
+        except ApiError as exc:
+            return exc.status
+
+    with ThreadPoolExecutor(len(tokens)) as pool:
+        statuses = sorted(pool.map(confirm, tokens))
+    assert statuses == [200, 409, 409, 409]
+    assert len(_lite_customers(stack, email)) == 1
+
+
+def test_the_address_is_never_logged_or_audited(stack, customer, captured_logs):
+    email = _address()
+    _sign_up(customer, email)
+    (sent,) = _sent_to(stack, email)
+    _confirm(customer, sent["detail"]["token"])
+    assert email not in captured_logs.getvalue()
+    entries = bind(AuditEntryItem, stack.env["AUDIT_TABLE"]).scan()
+    assert email not in json.dumps([e.to_simple_dict() for e in entries], default=str)
