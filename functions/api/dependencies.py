@@ -19,6 +19,7 @@ from functions.campaigns.workflow import CampaignStarter, CampaignWorkflow, NoCa
 from functions.consents.preference_links import LinkRepository, PreferenceLinks
 from functions.consents.preferences import PreferenceTopics
 from functions.consents.repository import ConsentRepository
+from functions.consents.signup import SignUps, SignUpSeal
 from functions.export.files import ExportFiles
 from functions.requests.dependencies import Stores, tables_of
 from functions.requests.factory import SubmissionPolicy
@@ -52,6 +53,9 @@ class ApiDependencies(Stores):
     preference_topics: PreferenceTopics
     public_api_url: str | None
     gpc_topic: str | None
+    sign_up_seal: SignUpSeal
+    sign_ups: SignUps
+    public_answer_floor_seconds: float
 
     @classmethod
     def of(cls, settings: ApiSettings) -> ApiDependencies:
@@ -71,6 +75,9 @@ class ApiDependencies(Stores):
             preference_topics=PreferenceTopics.parse(settings.preference_topics),
             public_api_url=settings.public_api_url,
             gpc_topic=settings.gpc_topic or None,
+            sign_up_seal=SignUpSeal(hasher, settings.preference_link_seconds),
+            sign_ups=SignUps(tables.customers, hasher),
+            public_answer_floor_seconds=settings.public_answer_floor_ms / 1000,
             workflow=RequestWorkflow(settings.state_machine_arn),
             policy=SubmissionPolicy.of(settings),
             consents=ConsentRepository(tables.customers),

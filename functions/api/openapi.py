@@ -56,6 +56,11 @@ def _document(app: APIGatewayRestResolver) -> str:
         for operation in operations.values():
             responses = operation.get("responses", {})
             responses.pop(_POWERTOOLS_VALIDATION, None)
+            for code, response in responses.items():
+                if code.startswith("3"):
+                    # A redirect has no body (powertools documents JSON for every answer).
+                    response.pop("content", None)
+                    response["headers"] = {"Location": {"schema": {"type": "string"}}}
             if "requestBody" in operation:
                 # The handler refuses any other media type (handler.py, _not_json).
                 responses["415"] = {

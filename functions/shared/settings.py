@@ -135,6 +135,9 @@ class ApiSettings(WorkflowSettings, ExportBucketSettings, SubmissionSettings, Re
     # The address customers reach the public routes at (List-Unsubscribe URLs); without it, the
     # address the request that asks for a link came in at.
     public_api_url: str | None = None
+    # The least time a public route whose work depends on whether an address is a customer's
+    # (asking for a link, signing up) takes to answer (functions/shared/steady.py).
+    public_answer_floor_ms: int = Field(default=300, ge=0, le=5000)
 
 
 class AuditDigestSettings(Settings):
