@@ -23,6 +23,7 @@ from functions.shared.messages import (
     CONSENT_CONFIRMATION_REQUESTED,
     MESSAGE_DETAIL_TYPES,
     PREFERENCE_LINK_REQUESTED,
+    SIGN_UP_CONFIRMATION_REQUESTED,
 )
 from infra.web import PAGES_PATH
 
@@ -33,16 +34,14 @@ OUTBOX_PATH = "/_local/outbox"
 ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     CONSENT_CONFIRMATION_REQUESTED: ("POST", "/public/consents/confirm", ("token",)),
     PREFERENCE_LINK_REQUESTED: ("POST", "/public/preferences", ("token",)),
+    SIGN_UP_CONFIRMATION_REQUESTED: ("POST", "/public/signup/confirm", ("token",)),
 }
-# functions/shared/messages.py's sign-up confirmation (a lite customer's double opt-in): by its
-# detail type's name, so the outbox links it from the moment that message is added there.
-SIGNUP_CONFIRMATION_REQUESTED = "SignUpConfirmationRequested"
 # The page the message's link opens and the fragment's name for the detail's token: the local
 # stand-in for the messaging system's templates (infra/web.py's pages, on the gateway).
 LINKS: dict[str, tuple[str, str]] = {
     PREFERENCE_LINK_REQUESTED: (f"{PAGES_PATH}/", "token"),
     CONSENT_CONFIRMATION_REQUESTED: (f"{PAGES_PATH}/confirm.html", "token"),
-    SIGNUP_CONFIRMATION_REQUESTED: (f"{PAGES_PATH}/confirm.html", "signup"),
+    SIGN_UP_CONFIRMATION_REQUESTED: (f"{PAGES_PATH}/confirm.html", "signup"),
 }
 
 
