@@ -154,8 +154,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `make setup` installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Under `make test` the other workers share the CPU: seconds, not Playwright's 5 s default.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -173,8 +175,8 @@ class Visit:
 
     def page(self) -> Any:
         page = self.context.new_page()
-        # The pages answer quickly: a missing element fails in seconds, not Playwright's 30.
-        page.set_default_timeout(10_000)
+        # A missing element fails in seconds, not Playwright's 30.
+        page.set_default_timeout(15_000)
         return page
 
 
