@@ -39,7 +39,7 @@ API_PATHS = ("/public/*", "/.well-known/*")
 
 # cloudfront-js-2.0. Only the pages' folder and its index: anything else goes to S3 as asked,
 # which answers 403 for a key that is not there (CloudFront may not list the bucket).
-_INDEX_FUNCTION = f"""
+INDEX_FUNCTION = f"""
 function handler(event) {{
   var request = event.request;
   var uri = request.uri;
@@ -99,7 +99,7 @@ class Pages(Construct):
             "IndexFunction",
             function_name=f"{prefix}-pages-index",
             comment="Folder -> index.html; / and /preferences -> /preferences/",
-            code=cloudfront.FunctionCode.from_inline(_INDEX_FUNCTION),
+            code=cloudfront.FunctionCode.from_inline(INDEX_FUNCTION),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
         )
         # The stage by name, not by reference: a reference to the Stage would make the
