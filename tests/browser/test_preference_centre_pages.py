@@ -19,6 +19,7 @@ from tests.browser.conftest import ARTIFACTS, Stack
 pytestmark = pytest.mark.xdist_group("browser")
 
 SCREENSHOT = ARTIFACTS / "preference-centre.png"
+SIGNED_UP = "the subscription starts when you confirm it"
 SENT = "If this address is one we send messages to, a link to your subscriptions is on its way"
 
 
@@ -40,7 +41,9 @@ def _general(page: Any, name: str) -> Any:
 def _ask_for_a_link(page: Any, stack: Stack, email: str) -> None:
     page.goto(f"{stack.url}/preferences/")
     page.locator("#link-form").get_by_label("Your e-mail address").fill(email)
-    page.get_by_role("button", name="Send me a link").click()
+    with page.expect_response(f"{stack.url}/public/preferences/link") as sent:
+        page.get_by_role("button", name="Send me a link").click()
+    assert sent.value.status == 202
     expect(page.get_by_role("status")).to_contain_text(SENT)
 
 
@@ -142,13 +145,21 @@ def test_a_new_person_signs_up_and_confirms_from_the_outbox(visit, stack: Stack)
     form.get_by_label("Your e-mail address").fill(email)
     form.get_by_label("Newsletter from Northwind").check()
     form.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("status")).to_contain_text("Check your e-mail")
+    expect(page.get_by_role("status")).to_contain_text(SIGNED_UP)
     sent = stack.last_message("SignUpConfirmationRequested", email=email)
     assert sent["detail"]["topic"] == "newsletter" and sent["detail"].get("brand") == "northwind"
     assert sent["link"].startswith(f"{stack.url}/preferences/confirm.html#signup=")
     page.goto(sent["link"])
     page.get_by_role("button", name="Confirm my sign-up").click()
     expect(page.get_by_role("status")).to_contain_text("is confirmed")
+
+
+def test_a_link_that_no_longer_works_says_so_and_offers_a_new_one(visit, stack: Stack):
+    page = visit().page()
+    page.goto(f"{stack.url}/preferences/#token=v1.{'A' * 40}.{'B' * 43}")
+    expect(page.get_by_role("status")).to_contain_text("not valid or has expired")
+    expect(page.get_by_role("button", name="Send me a link")).to_be_visible()
+    expect(page.locator("#preferences")).to_be_hidden()
 
 
 def _focused(page: Any) -> str:
@@ -175,6 +186,20 @@ def test_the_forms_work_with_the_keyboard_alone(visit, stack: Stack):
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text(SENT)
     link = stack.last_message("PreferenceLinkRequested", customerId="C-1004")["link"]
+
+    # The sign-up form: the address, then the topics (Tab lands on the chosen one; Space picks
+    # the one with focus), then Enter on the button.
+    _tab_to(page, "signup-email")
+    email = f"keys-{uuid.uuid4().hex[:10]}@example.com"
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    assert _focused(page) == "signup-choice-0"
+    page.keyboard.press("Space")
+    assert page.locator("#signup-choice-0").is_checked()
+    _tab_to(page, "Sign up")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text(SIGNED_UP)
+    assert stack.last_message("SignUpConfirmationRequested", email=email)["detail"]["topic"]
 
     page.goto(link)
     expect(page.get_by_role("heading", name="Your subscriptions")).to_be_visible()

@@ -117,6 +117,7 @@ function requestLinkForm() {
     const email = checkedEmail($("link-email"));
     if (!email) return;
     await busy(form.querySelector("button"), async () => {
+      say("Sending…");
       try {
         await post("/public/preferences/link", { email });
         // The same words whoever the address belongs to: the page reveals nothing.
@@ -190,6 +191,7 @@ async function signUpForm() {
     const body = { email, topic: choice.topic };
     if (choice.brand) body.brand = choice.brand;
     await busy(form.querySelector("button[type=submit]"), async () => {
+      say("Sending…");
       try {
         await post("/public/signup", body);
         say(
