@@ -9,12 +9,15 @@ STAMP := $(VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 NPM_STAMP := node_modules/.installed
+# tests/browser drive Debian's chromium through Playwright (never `playwright install`: no
+# browser is downloaded but the distribution's own package).
+CHROMIUM := /usr/bin/chromium
 # Extra CDK CLI arguments, e.g. CDK_ARGS='-c stage=prod -c alarmEmail=ops@example.com'
 CDK_ARGS ?=
 
 .PHONY: setup run test lint format bench synth checkov deploy clean openapi fuzz
 
-setup: $(STAMP) $(CHECKOV_STAMP)
+setup: $(STAMP) $(CHECKOV_STAMP) $(CHROMIUM)
 
 # One line per step: the install is quiet and takes a minute or two the first time.
 $(STAMP): pyproject.toml
@@ -35,11 +38,18 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	@touch $(CHECKOV_STAMP)
 	@echo "setup: checkov done"
 
+# Only when it is missing: apt-get needs root (CI and the project's machines run as root).
+$(CHROMIUM):
+	@echo "setup: installing Debian's chromium for the browser tests (apt-get; about 400 MB in 25 packages, a minute or two)"
+	@DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	@DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+	@echo "setup: chromium done ($$($(CHROMIUM) --version))"
+
 run: $(STAMP)
 	@$(BIN)/python -m infra.local
 
 # tests/infra runs cdk-nag, cfn-lint and checkov on the one synthesized template.
-test: $(STAMP) $(CHECKOV_STAMP)
+test: $(STAMP) $(CHECKOV_STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q -n 3 --dist loadgroup

@@ -19,6 +19,7 @@ from functions.campaigns.workflow import CampaignStarter, CampaignWorkflow, NoCa
 from functions.consents.preference_links import LinkRepository, PreferenceLinks
 from functions.consents.preferences import PreferenceTopics
 from functions.consents.repository import ConsentRepository
+from functions.consents.signup import SignUps, SignUpSeal
 from functions.drp.callbacks import AgentCallbacks, HttpCallbacks
 from functions.drp.repository import DrpRepository
 from functions.drp.service import DrpConfig
@@ -59,6 +60,9 @@ class ApiDependencies(Stores):
     drp: DrpRepository
     drp_config: DrpConfig
     agents: AgentCallbacks
+    sign_up_seal: SignUpSeal
+    sign_ups: SignUps
+    public_answer_floor_seconds: float
 
     @classmethod
     def of(cls, settings: ApiSettings) -> ApiDependencies:
@@ -86,6 +90,9 @@ class ApiDependencies(Stores):
             preference_topics=PreferenceTopics.parse(settings.preference_topics),
             public_api_url=settings.public_api_url,
             gpc_topic=settings.gpc_topic or None,
+            sign_up_seal=SignUpSeal(hasher, settings.preference_link_seconds),
+            sign_ups=SignUps(tables.customers, hasher),
+            public_answer_floor_seconds=settings.public_answer_floor_ms / 1000,
             workflow=RequestWorkflow(settings.state_machine_arn),
             policy=SubmissionPolicy.of(settings),
             consents=ConsentRepository(tables.customers),

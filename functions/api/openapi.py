@@ -57,6 +57,11 @@ def _document(app: APIGatewayRestResolver) -> str:
         for operation in operations.values():
             responses = operation.get("responses", {})
             responses.pop(_POWERTOOLS_VALIDATION, None)
+            for code, response in responses.items():
+                if code.startswith("3"):
+                    # A redirect has no body (powertools documents JSON for every answer).
+                    response.pop("content", None)
+                    response["headers"] = {"Location": {"schema": {"type": "string"}}}
             if operation.pop(_SIGNED, False):
                 # A DRP 1.0 signed message (routes/drp.py): base64 text, read by the route.
                 operation["requestBody"] = {

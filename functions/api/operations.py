@@ -17,9 +17,13 @@ from pydantic import BaseModel
 
 from functions.api.auth import caller_from_claims
 from functions.shared.caller import Caller, Group
-from functions.shared.errors import ValidationError
+from functions.shared.errors import ForbiddenError, ValidationError
 
 GROUPS_EXTENSION = "x-allowed-groups"
+# A public route whose only credential is what the customer was sent (a token in the body or
+# the link): a request that also presents a session is refused (403), because a staff tool
+# attaches its bearer token to every call and must never act for the customer there.
+CUSTOMER_EXTENSION = "x-customer-credential"
 BEARER = "bearer"
 
 ERROR_STATUSES = {
@@ -57,9 +61,12 @@ def operation(
     status: int = 200,
     errors: Iterable[int] = (),
     description: str | None = None,
+    customer: bool = False,
 ) -> dict[str, Any]:
-    """The route decorator's keywords. Without groups the route is public (no token)."""
-    codes = sorted({*_ALWAYS, *errors, *(_STAFF if groups else ())})
+    """The route decorator's keywords. Without groups the route is public (no token); with
+    `customer`, it is the customer's own (CUSTOMER_EXTENSION: a staff session is a 403)."""
+    assert not (customer and groups), "a customer's route admits no staff group"
+    codes = sorted({*_ALWAYS, *errors, *(_STAFF if groups else ()), *((403,) if customer else ())})
     who = (
         "Groups allowed: " + ", ".join(f"`{g.value}`" for g in groups) + "."
         if groups
@@ -79,7 +86,10 @@ def operation(
         "description": f"{description}\n\n{who}" if description else who,
         "responses": responses,
         "security": [{BEARER: []}] if groups else [],
-        "openapi_extensions": {GROUPS_EXTENSION: [g.value for g in groups]},
+        "openapi_extensions": {
+            GROUPS_EXTENSION: [g.value for g in groups],
+            **({CUSTOMER_EXTENSION: True} if customer else {}),
+        },
     }
 
 
@@ -125,9 +135,17 @@ def refuse_repeated_query(app: BaseRouter, route: Callable[..., Any], repeatable
 def check_access(app: APIGatewayRestResolver) -> None:
     """Raises UnauthorizedError or ForbiddenError unless the matched route lets this caller in."""
     route = app.context.get("_route")
-    allowed = (getattr(route, "openapi_extensions", None) or {}).get(GROUPS_EXTENSION)
+    declared = getattr(route, "openapi_extensions", None) or {}
+    allowed = declared.get(GROUPS_EXTENSION)
     if allowed:
         current_caller(app).require(*(Group(g) for g in allowed))
+    if declared.get(CUSTOMER_EXTENSION):
+        headers = app.current_event.headers or {}
+        if any(name.lower() == "authorization" for name in headers):
+            raise ForbiddenError(
+                "this route is the customer's: send what you were sent alone, without an "
+                "Authorization header"
+            )
 
 
 def require_groups(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:

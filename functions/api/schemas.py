@@ -446,6 +446,10 @@ class PreferenceItem(Answer):
 class PreferencesAnswer(Answer):
     preferences: list[PreferenceItem]
     expires_at: str = Field(description="Until when the link's token is valid.")
+    gpc_honoured: bool = Field(
+        default=False,
+        description="This request's `Sec-GPC: 1` was honoured (the page says so).",
+    )
 
 
 class PreferenceChangeAnswer(Answer):

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.shared.messages import CONSENT_CONFIRMATION_REQUESTED, PREFERENCE_LINK_REQUESTED
+from functions.shared.messages import (
+    CONSENT_CONFIRMATION_REQUESTED,
+    PREFERENCE_LINK_REQUESTED,
+    SIGN_UP_CONFIRMATION_REQUESTED,
+)
 
 __all__ = [
     "CONSENT_CONFIRMATION_REQUESTED",
     "PREFERENCE_LINK_REQUESTED",
+    "SIGN_UP_CONFIRMATION_REQUESTED",
     "confirmation_requested",
     "preference_link_requested",
+    "sign_up_requested",
 ]
 
 
@@ -48,3 +54,19 @@ def preference_link_requested(customer_id: str, token: str, expires_at: str) -> 
     credential of the /public/preferences routes: it goes to the customer only, like a
     confirmation token. No address: the messaging system looks it up by customer id."""
     return {"customerId": customer_id, "token": token, "expiresAt": expires_at}
+
+
+def sign_up_requested(
+    email: str, topic: str, channel: str, brand: str | None, token: str, expires_at: str
+) -> dict[str, Any]:
+    """A sign-up's confirmation (POST /public/signup), to the address itself: the only message
+    that carries an address, because its recipient is no customer yet. The token (the
+    credential of POST /public/signup/confirm) seals the same address for the confirmation."""
+    return {
+        "email": email,
+        "topic": topic,
+        "channel": channel,
+        **({"brand": brand} if brand else {}),
+        "token": token,
+        "expiresAt": expires_at,
+    }

@@ -24,6 +24,7 @@ from typing import Any
 
 from functions.shared import clock
 from functions.shared.aws_errors import domain_errors
+from functions.shared.customers import link_key
 from functions.shared.errors import NotFoundError
 from functions.shared.identifiers import KeyedHasher
 from functions.shared.models import CustomerItem
@@ -34,10 +35,6 @@ _MAC_PURPOSE = "preference-link"
 # 24 hours: long enough to open the e-mail the next day, short enough that a forwarded or leaked
 # link stops working soon.
 LINK_SECONDS = 24 * 3600
-# The lookup items' partition prefix: never a customer id (those never contain ':'), never a
-# tombstone's ('forgotten:').
-LINK_PREFIX = "link:"
-LINK_SK = "LINK"
 REFUSED = "unknown or expired link; ask for a new one"
 
 
@@ -125,10 +122,6 @@ class PreferenceLinks:
         return self._hasher.secret(_MAC_PURPOSE, f"{VERSION}\n{body}")
 
 
-def link_key(subject: str) -> str:
-    return f"{LINK_PREFIX}{subject}"
-
-
 @domain_errors
 class LinkRepository:
     """Customer hash -> customer id, written when a link is issued. The item holds the id only
@@ -139,10 +132,9 @@ class LinkRepository:
 
     def register(self, claims: LinkClaims, customer_id: str, at: str) -> TableWrite:
         """Kept until the newest link for the customer expires (then DynamoDB's TTL deletes it),
-        so a forgotten customer's id does not outlive their last link by long."""
+        or until the customer is forgotten (CustomerRepository.erase deletes it)."""
         item = self._model(
-            link_key(claims.subject),
-            LINK_SK,
+            *link_key(claims.subject),
             data={"customerId": customer_id},
             updated_at=at,
             expires=datetime.fromtimestamp(claims.expires, UTC),
@@ -151,7 +143,7 @@ class LinkRepository:
 
     def customer_of(self, subject: str) -> str | None:
         try:
-            item = self._model.get(link_key(subject), LINK_SK, consistent_read=True)
+            item = self._model.get(*link_key(subject), consistent_read=True)
         except self._model.DoesNotExist:
             return None
         data = item.data.as_dict() if hasattr(item.data, "as_dict") else dict(item.data or {})

@@ -19,7 +19,12 @@ from functions.consents.preference_links import (
     PreferenceLinks,
 )
 from functions.consents.rules import CHANNELS, CUSTOMER_ACTOR, ConsentChoice, validate_choice
-from functions.consents.service import ConsentOutcome, ConsentStores, record_consent
+from functions.consents.service import (
+    ConsentOutcome,
+    ConsentStores,
+    record_consent,
+    record_opt_outs,
+)
 from functions.shared import clock
 from functions.shared.domain import ConsentStatus, PrivacyStatus
 from functions.shared.errors import ValidationError
@@ -31,6 +36,9 @@ UNSUBSCRIBE_CHANNEL = "email"
 # The source of an opt-out a Global Privacy Control signal records: not one a caller may send
 # (validate_choice accepts SOURCES only), so only the signal itself records it.
 GPC_SOURCE = "gpc"
+# "Unsubscribe from everything" is one transaction (two items a consent, plus the person's
+# suppression entries per topic): 30 consents, e.g. ten brand topics on three channels, fit.
+MAX_CHOICES = 30
 
 
 @dataclass(frozen=True)
@@ -47,12 +55,22 @@ class PreferenceTopics:
         brands = {b: tuple(ts) for b, ts in (raw.get("brands") or {}).items()}
         for name in (*topics, *brands, *(t for ts in brands.values() for t in ts)):
             validate_topic(name)
-        return cls(topics, brands)
+        offered = cls(topics, brands)
+        if offered.choices() > MAX_CHOICES:
+            raise ValueError(
+                f"PREFERENCE_TOPICS offers {offered.choices()} consents (topics x channels); "
+                f"unsubscribing from everything in one transaction holds at most {MAX_CHOICES}"
+            )
+        return offered
 
     def offered(self) -> list[tuple[str | None, str]]:
         """(brand, topic) pairs, brand-less first, in the configured order."""
         pairs: list[tuple[str | None, str]] = [(None, t) for t in self.topics]
         return pairs + [(b, t) for b, ts in self.brands.items() for t in ts]
+
+    def choices(self) -> int:
+        """How many consents "unsubscribe from everything" may change at most."""
+        return len(self.offered()) * len(CHANNELS)
 
     def check(self, topic: str, brand: str | None) -> None:
         if (brand, topic) not in self.offered():
@@ -186,6 +204,20 @@ def change_preference(
     deps.preference_topics.check(topic, brand)
     choice = validate_choice(customer_id, topic, channel, granted, PREFERENCE_SOURCE, brand)
     return record_consent(choice, _actor(claims), deps, deps.consent_confirmation_seconds)
+
+
+def unsubscribe_everything(token: str, deps: PreferenceStores) -> Preferences:
+    """Every topic of every brand the preference centre offers, on every channel, revoked in one
+    transaction and audited once (record_opt_outs); answers the preferences as they now are.
+    Repeated, it changes nothing."""
+    customer_id, claims = _holder(token, LinkPurpose.PREFERENCES, deps)
+    choices = [
+        validate_choice(customer_id, topic, channel, False, PREFERENCE_SOURCE, brand)
+        for brand, topic in deps.preference_topics.offered()
+        for channel in sorted(CHANNELS)
+    ]
+    record_opt_outs(customer_id, choices, _actor(claims), deps)
+    return read_preferences(token, deps)
 
 
 def unsubscribe(token: str, deps: PreferenceStores) -> ConsentOutcome:

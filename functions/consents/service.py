@@ -132,7 +132,7 @@ def record_consent(
                 change_id=change.change_id,
             ),
         )
-    _announce(change, deps)
+    announce(change, deps)
     return ConsentOutcome(
         choice, target, change.at, choice.source, change.change_id, True, expires_at
     )
@@ -185,8 +185,90 @@ def confirm_consent(token: str, deps: ConsentStores) -> ConsentOutcome:
             **campaign,
         },
     )
-    _announce(change, deps)
+    announce(change, deps)
     return ConsentOutcome(choice, change.status, change.at, choice.source, change.change_id, True)
+
+
+# DynamoDB's limit on one TransactWriteItems.
+MAX_ACTIONS = 100
+REVOKED_ALL = "CONSENT_REVOKED_ALL"
+
+
+def record_opt_outs(
+    customer_id: str, choices: list[ConsentChoice], actor: str, deps: ConsentStores
+) -> list[ConsentOutcome]:
+    """Several opt-outs of one customer as one act in one transaction (the preference centre's
+    "unsubscribe from everything"): each consent changes as record_consent would change it
+    (history, OPTED_OUT:<topic> entries, ConsentChanged event), and the act is audited once,
+    listing its changes. Consents already revoked are left as they are; answers the changes."""
+    if deps.customers.privacy_status(customer_id) is PrivacyStatus.FORGOTTEN:
+        raise ConflictError("the customer has been forgotten; no consent can be recorded")
+    at = clock.utc_now()
+    act_id = uuid.uuid4().hex
+    identifiers = deps.customers.get_identifiers(customer_id)
+    work = deps.work()
+    work.add(deps.customers.exists(customer_id))
+    changes: list[ConsentChange] = []
+    suppress: dict[tuple[str, str], Suppression] = {}
+    for choice in choices:
+        assert choice.customer_id == customer_id and not choice.granted
+        current = deps.consents.current(customer_id, choice.key)
+        recorded = current is not None and current.change_id is not None
+        if recorded and current is not None and current.status is ConsentStatus.REVOKED:
+            continue
+        change = ConsentChange(
+            uuid.uuid4().hex,
+            choice,
+            ConsentStatus.REVOKED,
+            current.status if current else None,
+            actor,
+            at,
+        )
+        work.add(*deps.consents.record(change, current.change_id if current else None))
+        for entry in entries_for(identifiers, opted_out(choice.topic), deps.hasher):
+            suppress[(entry.identifier_hash, entry.entry)] = entry
+        changes.append(change)
+    if not changes:
+        return []
+    # The customer check, two items a change, the entries, the audit entry and the chain head.
+    if 1 + 2 * len(changes) + len(suppress) + 2 > MAX_ACTIONS:
+        raise ConflictError(
+            "more subscriptions than one transaction holds: unsubscribe from them per brand"
+        )
+    added = list(suppress.values())
+    work.add(*deps.suppression.changes(added, [], at, act_id))
+    work.record(
+        audit_entry(
+            act_id,
+            CONSENT_RECORD_TYPE,
+            REVOKED_ALL,
+            actor=actor,
+            subject_hash=deps.hasher.customer(customer_id),
+            at=at,
+            details={
+                "source": choices[0].source,
+                "changes": [
+                    {
+                        "changeId": c.change_id,
+                        "topic": c.choice.topic,
+                        "channel": c.choice.channel,
+                        **({"brand": c.choice.brand} if c.choice.brand else {}),
+                        "statusFrom": c.previous.value if c.previous else None,
+                    }
+                    for c in changes
+                ],
+                "statusTo": ConsentStatus.REVOKED.value,
+                "suppressionEntriesAdded": count_by_kind(added),
+            },
+        )
+    )
+    work.commit()
+    for change in changes:
+        announce(change, deps)
+    return [
+        ConsentOutcome(c.choice, c.status, c.at, c.choice.source, c.change_id, True)
+        for c in changes
+    ]
 
 
 def _already(current: ConsentStatus, target: ConsentStatus) -> bool:
@@ -273,7 +355,7 @@ def _commit(
     work.commit()
 
 
-def _announce(change: ConsentChange, deps: ConsentStores) -> None:
+def announce(change: ConsentChange, deps: ConsentStores) -> None:
     """At least once: consumers de-duplicate on changeId. Ids and the choice only."""
     choice = change.choice
     deps.events.publish(

@@ -38,6 +38,16 @@ OPEN_REQUEST_PREFIX = "OPENREQ#"
 RELATION_PREFIX = "RELATION#"
 # The tombstone's field that holds a clear id until that person's erasure is done.
 ERASING = "erasing"
+# Two lookup items of the preference centre, each in a partition of its own (never a customer
+# id, which has no ':'; never a tombstone's 'forgotten:'), each deleted by DynamoDB's TTL and, on
+# a forget, with the customer's partition (`erase`):
+# - `link:<customer hash>`: the customer a magic link's token names (consents/preference_links);
+# - `signup:<e-mail hash>`: a confirmed lite sign-up, so one address makes one customer
+#   (consents/signup).
+LINK_PREFIX = "link:"
+LINK_SK = "LINK"
+SIGNUP_PREFIX = "signup:"
+SIGNUP_SK = "SIGNUP"
 # What one BatchWriteItem call deletes at most.
 BATCH_SIZE = 25
 # Erased last: while the profile exists, an interrupted erasure can still find its customer.
@@ -48,6 +58,14 @@ READ_FIRST = (PROFILE, PRIVACY, "LOYALTY")
 
 def open_request_key(request_type: str) -> str:
     return f"{OPEN_REQUEST_PREFIX}{request_type}"
+
+
+def link_key(customer_hash: str) -> tuple[str, str]:
+    return f"{LINK_PREFIX}{customer_hash}", LINK_SK
+
+
+def signup_key(email_hash: str) -> tuple[str, str]:
+    return f"{SIGNUP_PREFIX}{email_hash}", SIGNUP_SK
 
 
 def tombstone_key(customer_hash: str) -> tuple[str, str]:
@@ -313,12 +331,24 @@ class CustomerRepository:
                 break
         # The profile and privacy items go in the last call, once nothing else is left.
         done = not more and len(first) + len(last) <= limit
-        doomed = [*first, *last] if done else first
+        doomed = [(customer_id, sk) for sk in (first + last if done else first)]
+        if done:
+            doomed += self._lookups(customer_id)
         with self._model.batch_write() as batch:
-            for sk in doomed:
-                batch.delete(self._model(customer_id, sk))
+            for key in doomed:
+                batch.delete(self._model(*key))
         batches = -(-len(doomed) // BATCH_SIZE)
         return ErasedChunk(batches, done)
+
+    def _lookups(self, customer_id: str) -> list[tuple[str, str]]:
+        """The preference centre's items that lead to the customer (their link's, their
+        sign-up's), erased with the profile rather than left to expire. Read while the profile
+        is there; once it is gone (a resumed erasure), they went with it."""
+        keys = [link_key(self._hasher.customer(customer_id))]
+        profile = self._get(customer_id, PROFILE)
+        if profile is not None and profile.email_hash:
+            keys.append(signup_key(profile.email_hash))
+        return keys
 
 
 def _plain(value: Any) -> dict[str, Any] | None:

@@ -154,6 +154,9 @@ class ApiSettings(
     # The Data Rights Protocol (functions/drp): this business's id in the DRP network, as agents
     # put it in `business-id`. Empty: the DRP routes answer 503.
     drp_business_id: str = ""
+    # The least time a public route whose work depends on whether an address is a customer's
+    # (asking for a link, signing up) takes to answer (functions/shared/steady.py).
+    public_answer_floor_ms: int = Field(default=300, ge=0, le=5000)
 
 
 class AuditDigestSettings(Settings):

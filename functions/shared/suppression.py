@@ -91,6 +91,10 @@ class SuppressionRepository:
             for s in entries:
                 batch.delete(self._model(s.identifier_hash, s.entry))
 
+    def entries_at(self, identifier_hash: str) -> list[Suppression]:
+        """Every entry of one identifier's keyed hash, whoever's request put it there."""
+        return [_to_domain(item) for item in self._model.query(identifier_hash)]
+
     def reasons_for(self, identifier_hash: str) -> set[str]:
         return {item.reason for item in self._model.query(identifier_hash)}
 

@@ -31,7 +31,7 @@ from constructs import Construct
 from functions.api.auth import Group
 from infra.cdk.config import StackConfig
 from infra.cdk.nag import acknowledge, skip_checkov
-from infra.cdk.routes import api_routes, body_schema
+from infra.cdk.routes import Route, api_routes, body_schema
 
 _ACCESS_LOG = {
     "requestId": "$context.requestId",
@@ -112,10 +112,7 @@ class Api(Construct):
                 throttling_rate_limit=config.api_rate_limit,
                 throttling_burst_limit=config.api_burst_limit,
                 method_options={
-                    f"{route.path}/{route.method}": apigw.MethodDeploymentOptions(
-                        throttling_rate_limit=config.public_rate_limit,
-                        throttling_burst_limit=config.public_burst_limit,
-                    )
+                    f"{route.path}/{route.method}": _public_throttle(route, config)
                     for route in routes
                     if route.public
                 },
@@ -314,3 +311,19 @@ class Api(Construct):
             access_token_validity=Duration.hours(1),
         )
         return pool, client
+
+
+# RFC 8058's one-click POST (config.one_click_rate_limit says why it has limits of its own).
+ONE_CLICK = ("POST", "/public/unsubscribe")
+
+
+def _public_throttle(route: Route, config: StackConfig) -> apigw.MethodDeploymentOptions:
+    one_click = (route.method, route.path) == ONE_CLICK
+    return apigw.MethodDeploymentOptions(
+        throttling_rate_limit=config.one_click_rate_limit
+        if one_click
+        else config.public_rate_limit,
+        throttling_burst_limit=(
+            config.one_click_burst_limit if one_click else config.public_burst_limit
+        ),
+    )

@@ -42,6 +42,11 @@ class StackConfig:
     # Routes without a token (the OpenAPI document, customers' own links): per-method limits.
     public_rate_limit: int = 5
     public_burst_limit: int = 10
+    # RFC 8058 one-click unsubscribe (POST /public/unsubscribe) on its own, higher: mailbox
+    # providers POST it for their users in bursts after a large send, and a 429 there is an
+    # unsubscribe that did not happen. Its token is verified before anything is read.
+    one_click_rate_limit: int = 25
+    one_click_burst_limit: int = 50
     # API Gateway writes execution logs only through an account-wide role; an account that has
     # one configured already can leave it alone.
     api_gateway_cloudwatch_role: bool = True
@@ -93,6 +98,8 @@ class StackConfig:
             api_burst_limit=int(get("apiBurstLimit") or 100),
             public_rate_limit=int(get("publicRateLimit") or 5),
             public_burst_limit=int(get("publicBurstLimit") or 10),
+            one_click_rate_limit=int(get("oneClickRateLimit") or 25),
+            one_click_burst_limit=int(get("oneClickBurstLimit") or 50),
             api_gateway_cloudwatch_role=_flag(get("apiGatewayCloudWatchRole"), True),
             api_reserved_concurrency=_count(get("apiReservedConcurrency")),
             audience_filter_reserved_concurrency=_count(

@@ -13,6 +13,7 @@ from infra.cdk.config import StackConfig
 from infra.cdk.events import CompletionEvents
 from infra.cdk.lambdas import Functions
 from infra.cdk.monitoring import Monitoring
+from infra.cdk.pages import Pages
 from infra.cdk.security import EncryptLogGroups, Security
 from infra.cdk.storage import Storage
 from infra.cdk.tables import Tables
@@ -179,6 +180,18 @@ class PrivacyStack(Stack):
             handler=self.functions.functions[API.name],
             log_retention=retention,
         )
+        # The preference centre and the public routes on one origin (infra/cdk/pages.py). Its
+        # address is the one customers are sent (List-Unsubscribe URLs, PUBLIC_API_URL).
+        self.pages = Pages(
+            self,
+            "Pages",
+            prefix=prefix,
+            stage_name=config.stage,
+            rest_api=self.api.rest_api,
+            access_logs=self.storage.access_logs,
+            log_retention=retention,
+        )
+        self.functions.functions[API.name].add_environment("PUBLIC_API_URL", self.pages.url)
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -205,6 +218,7 @@ class PrivacyStack(Stack):
         )
 
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
+        CfnOutput(self, "PreferenceCentreUrl", value=f"{self.pages.url}/preferences/")
         CfnOutput(self, "UserPoolId", value=self.api.user_pool.user_pool_id)
         if self.api.client is not None:
             CfnOutput(self, "UserPoolClientId", value=self.api.client.user_pool_client_id)

@@ -2,8 +2,9 @@
 function, the way API Gateway does, with claims from a development token in place of Cognito.
 As deployed, the public routes (no security in their OpenAPI operation) take no token, get no
 claims; every other route needs a dev token. It also serves the local stack's outbox
-(GET /_local/outbox, infra/local/outbox.py), which is no route of the API. Local stack only:
-never deployed."""
+(GET /_local/outbox, infra/local/outbox.py), which is no route of the API, and the preference
+centre's pages at /preferences/ (infra/local/pages.py; CloudFront's, deployed), on the same
+origin as the API as deployed. Local stack only: never deployed."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from infra.cdk.routes import api_routes
-from infra.local import request_log
+from infra.local import pages, request_log
 from infra.local.outbox import OUTBOX_PATH
 
 DEV_TOKEN_PREFIX = "Bearer dev:"
@@ -141,6 +142,8 @@ def handle(
     outbox: Outbox | None = None,
 ) -> Answer:
     url = urlsplit(target)
+    if pages.is_page_path(url.path):
+        return pages.serve(method, url.path)
     resource, _ = match_resource(url.path)
     public = (method, resource) in _public()
     claims = dev_claims(headers.get("Authorization") or headers.get("authorization"))

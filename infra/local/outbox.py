@@ -2,6 +2,9 @@
 (functions/shared/messages.py: the ConsentConfirmationRequested events, the double opt-ins' and
 the re-permission campaigns' alike), kept so that a person can act on one by hand. Local stack
 only: a deployed stack's messages go out through the messaging system, which has its own rule.
+Each message also carries the `link` the person would click: a page of the preference centre
+(web/preferences/, served by the gateway) with the token in the URL's fragment, which the
+browser never sends to a server.
 
 Stored the way AWS would let one keep them, with no code of ours in between: an EventBridge rule
 on the stack's bus, matching the message detail types, whose target is a CloudWatch Logs group
@@ -13,13 +16,16 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from functions.shared.events import EVENT_SOURCE
 from functions.shared.messages import (
     CONSENT_CONFIRMATION_REQUESTED,
     MESSAGE_DETAIL_TYPES,
     PREFERENCE_LINK_REQUESTED,
+    SIGN_UP_CONFIRMATION_REQUESTED,
 )
+from infra.web import PAGES_PATH
 
 OUTBOX_PATH = "/_local/outbox"
 # What the message's link would make the person's browser send, from the detail's fields: the
@@ -28,6 +34,14 @@ OUTBOX_PATH = "/_local/outbox"
 ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     CONSENT_CONFIRMATION_REQUESTED: ("POST", "/public/consents/confirm", ("token",)),
     PREFERENCE_LINK_REQUESTED: ("POST", "/public/preferences", ("token",)),
+    SIGN_UP_CONFIRMATION_REQUESTED: ("POST", "/public/signup/confirm", ("token",)),
+}
+# The page the message's link opens and the fragment's name for the detail's token: the local
+# stand-in for the messaging system's templates (infra/web.py's pages, on the gateway).
+LINKS: dict[str, tuple[str, str]] = {
+    PREFERENCE_LINK_REQUESTED: (f"{PAGES_PATH}/", "token"),
+    CONSENT_CONFIRMATION_REQUESTED: (f"{PAGES_PATH}/confirm.html", "token"),
+    SIGN_UP_CONFIRMATION_REQUESTED: (f"{PAGES_PATH}/confirm.html", "signup"),
 }
 
 
@@ -80,4 +94,7 @@ def _message(event: dict[str, Any], api_url: str) -> dict[str, Any]:
             "url": api_url + path,
             "body": {name: detail.get(name) for name in fields},
         }
+    if kind in LINKS and detail.get("token"):
+        page, name = LINKS[kind]
+        message["link"] = f"{api_url}{page}#{urlencode({name: detail['token']})}"
     return message

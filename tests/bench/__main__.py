@@ -22,6 +22,7 @@ from tests.bench import (
     end_to_end,
     export,
     forget,
+    public_timing,
     repermission,
 )
 from tests.bench.sizes import QUICK
@@ -39,6 +40,7 @@ BENCHES = (
     consent,
     audience_split,
     repermission,
+    public_timing,
 )
 
 

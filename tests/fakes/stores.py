@@ -645,6 +645,9 @@ class FakeSuppression:
         for s in entries:
             self._delete(s)
 
+    def entries_at(self, identifier_hash: str) -> list[Suppression]:
+        return [r.entry for (h, _), r in self.rows.items() if h == identifier_hash]
+
     def reasons_for(self, identifier_hash: str) -> set[str]:
         return {r.entry.reason for (h, _), r in self.rows.items() if h == identifier_hash}
 

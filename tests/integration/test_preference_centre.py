@@ -263,13 +263,13 @@ def test_the_email_is_never_logged(stack, person, captured_logs):
 
 
 def test_the_lookup_item_holds_the_id_only_and_expires_with_the_link(stack, agent, person):
-    from functions.consents.preference_links import LINK_SK, link_key
+    from functions.shared.customers import link_key
     from functions.shared.models import CustomerItem
 
     cid = person["customerId"]
     _link_token(stack, agent, cid)
     subject = stack.api_dependencies().hasher.customer(cid)
-    item = bind(CustomerItem, stack.env["CUSTOMERS_TABLE"]).get(link_key(subject), LINK_SK)
+    item = bind(CustomerItem, stack.env["CUSTOMERS_TABLE"]).get(*link_key(subject))
     assert item.data.as_dict() == {"customerId": cid}
     remaining = item.expires.timestamp() - datetime.now(UTC).timestamp()
     assert 24 * 3600 - 60 < remaining <= 24 * 3600
@@ -323,3 +323,103 @@ def test_gpc_without_a_valid_link_writes_nothing(stack, customer, gpc_offers):
 
 def test_gpc_is_not_claimed_unless_configured(customer):
     assert customer.call("GET", "/.well-known/gpc.json")["gpc"] is False
+
+
+def test_unsubscribe_from_everything_is_one_act_audited_once_and_screens_out_every_topic(
+    stack, agent, customer, person
+):
+    cid = person["customerId"]
+    token = _link_token(stack, agent, cid)
+    assert _screen(stack, person, "newsletter") == _screen(stack, person, "offers") == 1
+    audit_before = count_items(stack, "AUDIT_TABLE")
+    everything = customer.call("POST", "/public/preferences/unsubscribe-all", {"token": token})
+    assert {p["status"] for p in everything["preferences"]} == {"REVOKED"}
+    assert {p["source"] for p in everything["preferences"]} == {"preference-centre"}
+    assert _screen(stack, person, "newsletter") == _screen(stack, person, "offers") == 0
+    assert count_items(stack, "AUDIT_TABLE") == audit_before + 1
+    subject = stack.api_dependencies().hasher.customer(cid)
+    entries = bind(AuditEntryItem, stack.env["AUDIT_TABLE"]).scan()
+    (act,) = [e for e in entries if e.event_type == "CONSENT_REVOKED_ALL"]
+    assert act.actor == f"customer:{subject}" and act.customer_hash == subject
+    changed = act.details.as_dict()["changes"] if hasattr(act.details, "as_dict") else None
+    assert changed is None or len(changed) == len(everything["preferences"])
+    # Repeated: nothing changes, nothing is audited again.
+    again = customer.call("POST", "/public/preferences/unsubscribe-all", {"token": token})
+    assert [p["status"] for p in again["preferences"]] == ["REVOKED"] * len(again["preferences"])
+    assert count_items(stack, "AUDIT_TABLE") == audit_before + 1
+
+
+def test_unsubscribe_from_everything_refuses_bad_tokens_staff_and_a_race_writing_nothing(
+    stack, agent, customer, person
+):
+    from functions.consents.repository import ConsentRepository
+
+    token = _link_token(stack, agent, person["customerId"])
+    before = _counts(stack)
+    for bad in _tampered(token):
+        with pytest.raises(ApiError) as refused:
+            customer.call("POST", "/public/preferences/unsubscribe-all", {"token": bad})
+        assert refused.value.status == 404
+    with pytest.raises(ApiError) as staff:
+        agent.call("POST", "/public/preferences/unsubscribe-all", {"token": token})
+    assert staff.value.status == 403
+    # Another change lands between the read and the write (the consent a staff member just
+    # recorded is read as if it were not there yet): the one transaction is refused whole, so
+    # no consent, entry or audit entry of the act remains.
+    agent.call(
+        "PUT",
+        f"/customers/{person['customerId']}/consents/offers",
+        {"channel": "sms", "granted": True, "source": "crm"},
+    )
+    middle = _counts(stack)
+    assert middle != before
+    real = ConsentRepository.current
+
+    def stale(self, customer_id, key):
+        found = real(self, customer_id, key)
+        return None if found is not None and found.change_id else found
+
+    with mock.patch.object(ConsentRepository, "current", stale):
+        with pytest.raises(ApiError) as raced:
+            customer.call("POST", "/public/preferences/unsubscribe-all", {"token": token})
+        assert raced.value.status == 409
+    assert _counts(stack) == middle
+    assert _screen(stack, person, "newsletter") == 1
+
+
+def test_a_get_of_the_list_unsubscribe_url_shows_the_page_and_changes_nothing(stack, agent, person):
+    url = _unsubscribe_headers(agent, person["customerId"], "newsletter")["listUnsubscribe"]
+    token = url.strip("<>").split("token=", 1)[1]
+    before = _counts(stack)
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as answered:
+        opener.open(url.strip("<>"), timeout=30)
+    assert answered.value.code == 303
+    assert answered.value.headers["Location"] == f"/preferences/unsubscribe.html#token={token}"
+    assert _counts(stack) == before
+    assert _screen(stack, person, "newsletter") == 1
+    with pytest.raises(urllib.error.HTTPError) as bad:
+        opener.open(f"{stack.api_url}/public/unsubscribe?token={'x' * 40}%0d%0aSet-Cookie:a")
+    assert bad.value.code == 400
+
+
+def test_the_topics_on_offer_are_public(customer):
+    assert customer.call("GET", "/public/topics") == {
+        "topics": ["newsletter", "offers"],
+        "brands": {},
+    }
+
+
+def test_the_answer_says_when_the_gpc_signal_was_honoured(
+    stack, agent, customer, person, gpc_offers
+):
+    token = _link_token(stack, agent, person["customerId"])
+    plain = customer.call("POST", "/public/preferences", {"token": token})
+    assert plain["gpcHonoured"] is False
+    signalled = customer.call("POST", "/public/preferences", {"token": token}, {"Sec-GPC": "1"})
+    assert signalled["gpcHonoured"] is True

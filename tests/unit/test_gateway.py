@@ -146,3 +146,18 @@ def test_each_outbox_action_is_a_public_route():
     public = {(r.method, r.path) for r in public_routes()}
     assert {(method, path) for method, path, _ in ACTIONS.values()} <= public
     assert set(ACTIONS) <= set(MESSAGE_DETAIL_TYPES)
+
+
+def test_each_outbox_message_links_to_its_page_with_the_token_in_the_fragment():
+    from infra.local.outbox import LINKS, _message
+
+    assert set(ACTIONS) <= set(LINKS)
+    cases = {
+        "PreferenceLinkRequested": "/preferences/#token=",
+        "ConsentConfirmationRequested": "/preferences/confirm.html#token=",
+        "SignUpConfirmationRequested": "/preferences/confirm.html#signup=",
+    }
+    for kind, page in cases.items():
+        event = {"detail-type": kind, "detail": {"token": "v1.abc-_.mac", "customerId": "C-1"}}
+        message = _message(event, "http://127.0.0.1:9")
+        assert message["link"] == f"http://127.0.0.1:9{page}v1.abc-_.mac", kind

@@ -2,7 +2,10 @@
 preference centre the confirmation e-mail links to), never with a staff token. Their operations
 declare no groups, so the OpenAPI document gives them no security: API Gateway serves them without
 the Cognito authorizer and throttles them on their own (infra/cdk/api.py), and the local gateway
-lets them through without a dev token (infra/local/gateway.py). Each route's credential is what
+lets them through without a dev token (infra/local/gateway.py). The customer's own routes say so
+(`operation(customer=True)`, `x-customer-credential` in the document), and a request to one that
+carries an Authorization header is refused before the route runs (operations.check_access): a
+staff tool never acts for the customer there. Each route's credential is what
 the customer was sent, in the body: never in the path or query, which access logs, browser
 history and referrers keep. One exception, POST /public/unsubscribe: RFC 8058's one-click
 unsubscribe is a POST to the List-Unsubscribe URL itself, whose body is fixed
@@ -31,44 +34,47 @@ from functions.api.schemas import (
     PreferencesAnswer,
     PreferenceTokenBody,
     UnsubscribeAnswer,
+    _set,
     answer,
 )
+from functions.api.sign_up_schemas import SignUpAnswer, SignUpBody, SignUpTokenBody, TopicsAnswer
 from functions.consents.preferences import (
+    Preferences,
     change_preference,
     honour_gpc,
     read_preferences,
     request_preference_link,
     unsubscribe,
+    unsubscribe_everything,
 )
 from functions.consents.service import confirm_consent
-from functions.shared.errors import ForbiddenError, ValidationError
+from functions.consents.signup import confirm_sign_up, request_sign_up
+from functions.shared.errors import ValidationError
+from functions.shared.steady import no_sooner_than
 
 router = APIGatewayRouter()
 
 
-def _honour_gpc(token: str) -> None:
+def _honour_gpc(token: str) -> bool:
     # Sec-GPC: 1 exactly (the GPC specification's only value); anything else is no signal.
     # Called after the route's own act, so only a valid link's holder is opted out.
     headers = router.current_event.headers or {}
     if any(k.lower() == "sec-gpc" and v.strip() == "1" for k, v in headers.items()):
-        honour_gpc(token, api_dependencies())
+        return honour_gpc(token, api_dependencies()) is not None
+    return False
 
 
-def _refuse_staff_sessions() -> None:
-    # The token is this route's only credential. A request that also presents a session (a staff
-    # tool attaches its bearer token to every call) is not the customer acting: it is refused,
-    # so no staff integration can confirm on a customer's behalf.
-    headers = router.current_event.headers or {}
-    if any(name.lower() == "authorization" for name in headers):
-        raise ForbiddenError(
-            "this route is the customer's: send the confirmation token alone, without an "
-            "Authorization header"
-        )
+def _preferences(found: Preferences, gpc_honoured: bool) -> Response[Any]:
+    items = [PreferenceItem.model_validate(s) for s in found.states]
+    return answer(
+        PreferencesAnswer(preferences=items, expires_at=found.expires_at, gpc_honoured=gpc_honoured)
+    )
 
 
 @router.post(
     "/public/consents/confirm",
     **operation(
+        customer=True,
         summary="The customer confirms a double opt-in with the token they were sent",
         description=(
             "The consent becomes GRANTED (source double-opt-in), audited as the customer's act "
@@ -80,7 +86,6 @@ def _refuse_staff_sessions() -> None:
     ),
 )
 def confirm_consent_public(body: Annotated[ConfirmConsentBody, Body()]) -> Response[Any]:
-    _refuse_staff_sessions()
     return answer(ConsentAnswer.of(confirm_consent(body.token, api_dependencies())))
 
 
@@ -90,6 +95,7 @@ LINK_ACCEPTED = "if the address is a customer's, a link to their preferences is 
 @router.post(
     "/public/preferences/link",
     **operation(
+        customer=True,
         summary="Ask for a link to the preference centre, sent to the customer",
         description=(
             "Always 202 with the same body, whether or not the address is a customer's: the "
@@ -102,14 +108,16 @@ LINK_ACCEPTED = "if the address is a customer's, a link to their preferences is 
     ),
 )
 def request_preference_link_public(body: Annotated[PreferenceLinkBody, Body()]) -> Response[Any]:
-    _refuse_staff_sessions()
-    request_preference_link(body.email, api_dependencies())
+    deps = api_dependencies()
+    with no_sooner_than(deps.public_answer_floor_seconds):
+        request_preference_link(body.email, deps)
     return answer(PreferenceLinkAccepted(message=LINK_ACCEPTED), 202)
 
 
 @router.post(
     "/public/preferences",
     **operation(
+        customer=True,
         summary="The customer reads their subscriptions with their link's token",
         description=(
             "Every topic the preference centre offers (PREFERENCE_TOPICS), per channel, with "
@@ -121,17 +129,16 @@ def request_preference_link_public(body: Annotated[PreferenceLinkBody, Body()]) 
     ),
 )
 def read_preferences_public(body: Annotated[PreferenceTokenBody, Body()]) -> Response[Any]:
-    _refuse_staff_sessions()
     deps = api_dependencies()
-    found = read_preferences(body.token, deps)
-    _honour_gpc(body.token)
-    items = [PreferenceItem.model_validate(s) for s in found.states]
-    return answer(PreferencesAnswer(preferences=items, expires_at=found.expires_at))
+    read_preferences(body.token, deps)  # the token is refused before any signal is honoured
+    honoured = _honour_gpc(body.token)
+    return _preferences(read_preferences(body.token, deps), honoured)
 
 
 @router.post(
     "/public/preferences/change",
     **operation(
+        customer=True,
         summary="The customer changes one subscription with their link's token",
         description=(
             "Recorded as a staff member's change is (source `preference-centre`, actor "
@@ -144,12 +151,95 @@ def read_preferences_public(body: Annotated[PreferenceTokenBody, Body()]) -> Res
     ),
 )
 def change_preference_public(body: Annotated[PreferenceChangeBody, Body()]) -> Response[Any]:
-    _refuse_staff_sessions()
     outcome = change_preference(
         body.token, body.topic, body.channel, body.brand, body.granted, api_dependencies()
     )
     _honour_gpc(body.token)
     return answer(PreferenceChangeAnswer.of(outcome))
+
+
+@router.post(
+    "/public/preferences/unsubscribe-all",
+    **operation(
+        customer=True,
+        summary="The customer unsubscribes from everything with their link's token",
+        description=(
+            "Every topic of every brand the preference centre offers, on every channel, is "
+            "revoked in one transaction (history, OPTED_OUT:<topic> entries, one audit entry "
+            "`CONSENT_REVOKED_ALL` listing the changes); repeated, it changes nothing. Answers "
+            "the preferences as they now are. A tampered, expired or other purpose's token: 404."
+        ),
+        answer=PreferencesAnswer,
+        errors=(403, 404, 409),
+    ),
+)
+def unsubscribe_everything_public(body: Annotated[PreferenceTokenBody, Body()]) -> Response[Any]:
+    found = unsubscribe_everything(body.token, api_dependencies())
+    return _preferences(found, _honour_gpc(body.token))
+
+
+@router.get(
+    "/public/topics",
+    **operation(
+        summary="What the preference centre offers: topics, and topics per brand",
+        answer=TopicsAnswer,
+    ),
+)
+def offered_topics() -> Response[Any]:
+    offered = api_dependencies().preference_topics
+    return answer(
+        TopicsAnswer(
+            topics=list(offered.topics), brands={b: list(t) for b, t in offered.brands.items()}
+        )
+    )
+
+
+SIGN_UP_ACCEPTED = "check your inbox: the e-mail we sent asks you to confirm"
+
+
+@router.post(
+    "/public/signup",
+    **operation(
+        customer=True,
+        summary="Sign up to a topic with an e-mail address alone (a lite account)",
+        description=(
+            "Always 202 with the same body, whether or not the address is a customer's, and no "
+            "sooner than PUBLIC_ANSWER_FLOOR_MS: the answer reveals nothing. A customer's "
+            "address gets the usual double opt-in; any other a SignUpConfirmationRequested "
+            "message whose token creates the customer when confirmed. Nothing is stored before "
+            "then. A topic the preference centre does not offer, or no e-mail address: 400."
+        ),
+        answer=PreferenceLinkAccepted,
+        status=202,
+        errors=(403,),
+    ),
+)
+def sign_up_public(body: Annotated[SignUpBody, Body()]) -> Response[Any]:
+    deps = api_dependencies()
+    with no_sooner_than(deps.public_answer_floor_seconds):
+        request_sign_up(body.email, body.topic, body.brand, deps)
+    return answer(PreferenceLinkAccepted(message=SIGN_UP_ACCEPTED), 202)
+
+
+@router.post(
+    "/public/signup/confirm",
+    **operation(
+        customer=True,
+        summary="The address's owner confirms a sign-up: the lite customer is created",
+        description=(
+            "A new customer (id `L-…`) whose profile holds the address, with the consent "
+            "GRANTED (source double-opt-in), audited as `CONSENT_SIGNED_UP`; a forgotten "
+            "person signing up again gets a new id, the old tombstone stays. Confirmed already "
+            "(this token or another for the address): 409. Tampered or expired: 404. Nothing "
+            "written on a refusal."
+        ),
+        answer=SignUpAnswer,
+        errors=(403, 404, 409),
+    ),
+)
+def confirm_sign_up_public(body: Annotated[SignUpTokenBody, Body()]) -> Response[Any]:
+    outcome = confirm_sign_up(body.token, api_dependencies())
+    return answer(SignUpAnswer(**_set(**vars(outcome))))
 
 
 ONE_CLICK = {"List-Unsubscribe": ["One-Click"]}
@@ -159,6 +249,7 @@ UnsubscribeToken = Annotated[str, Query(min_length=32, max_length=512)]
 @router.post(
     "/public/unsubscribe",
     **operation(
+        customer=True,
         summary="RFC 8058 one-click unsubscribe: the mail client POSTs to List-Unsubscribe",
         description=(
             "The body is `List-Unsubscribe=One-Click`, form-encoded (the only route that takes "
@@ -172,7 +263,6 @@ UnsubscribeToken = Annotated[str, Query(min_length=32, max_length=512)]
     ),
 )
 def unsubscribe_public(token: UnsubscribeToken) -> Response[Any]:
-    _refuse_staff_sessions()
     refuse_unknown_query(router, unsubscribe_public)
     refuse_repeated_query(router, unsubscribe_public, set())
     form = parse_qs(router.current_event.decoded_body or "", keep_blank_values=True)
@@ -181,6 +271,32 @@ def unsubscribe_public(token: UnsubscribeToken) -> Response[Any]:
     unsubscribe(token, api_dependencies())
     _honour_gpc(token)
     return answer(UnsubscribeAnswer(unsubscribed=True))
+
+
+# What a GET of the List-Unsubscribe URL shows: the page, with the token where only the browser
+# sees it (the fragment). A mail scanner following the link changes nothing.
+UNSUBSCRIBE_PAGE = "/preferences/unsubscribe.html"
+PageToken = Annotated[str, Query(min_length=32, max_length=512, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+@router.get(
+    "/public/unsubscribe",
+    **operation(
+        summary="A GET of the List-Unsubscribe URL: the unsubscribe page, never the act",
+        description=(
+            "303 to the page, the token in its fragment; the page's button makes the one-click "
+            "POST. Mail scanners follow links: a GET changes nothing (RFC 8058)."
+        ),
+        status=303,
+    ),
+)
+def unsubscribe_page(token: PageToken) -> Response[Any]:
+    refuse_unknown_query(router, unsubscribe_page)
+    refuse_repeated_query(router, unsubscribe_page, set())
+    return Response(
+        status_code=303,
+        headers={"Location": f"{UNSUBSCRIBE_PAGE}#token={token}", "Cache-Control": "no-store"},
+    )
 
 
 # The GPC specification's well-known resource: the date this site's support last changed.
