@@ -25,6 +25,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
 from infra.cdk.nag import acknowledge, skip_checkov
+from infra.cdk.storage import private
 from infra.web import (
     CONTENT_SECURITY_POLICY,
     HSTS_SECONDS,
@@ -78,10 +79,7 @@ class Pages(Construct):
             # The pages are the same for everyone and hold nothing personal: SSE-S3, which
             # CloudFront's OAC reads without a key policy (a KMS key would need one).
             encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
+            **private(),
             lifecycle_rules=[
                 s3.LifecycleRule(
                     noncurrent_version_expiration=Duration.days(30),
@@ -90,7 +88,6 @@ class Pages(Construct):
             ],
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="pages/",
-            removal_policy=RemovalPolicy.RETAIN,
         )
 
         headers = self._security_headers(prefix)

@@ -9,6 +9,8 @@ NotificationConfiguration, not CDK's custom resource that sets it after the fact
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -18,6 +20,18 @@ from constructs import Construct
 from infra.cdk.nag import acknowledge, skip_checkov
 
 INCOMING = "incoming/"
+
+
+def private() -> dict[str, Any]:
+    """What every bucket of the stack is, whatever it holds: no public access, TLS only, no
+    ACLs (the owner owns every object), versioned, kept when the stack is deleted."""
+    return {
+        "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+        "enforce_ssl": True,
+        "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        "versioned": True,
+        "removal_policy": RemovalPolicy.RETAIN,
+    }
 
 
 def bucket_arn(name: str) -> str:
@@ -45,12 +59,9 @@ class Storage(Construct):
             "AccessLogs",
             # S3 delivers server access logs only to SSE-S3 buckets.
             encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            # Versioned: a log deleted or overwritten (who read which export) can be got back
-            # for 30 days; S3 writes each log object once, so this costs nothing else.
-            versioned=True,
+            # Versioned (private()): a log deleted or overwritten (who read which export) can be
+            # got back for 30 days; S3 writes each log object once, so this costs nothing else.
+            **private(),
             lifecycle_rules=[
                 s3.LifecycleRule(
                     expiration=Duration.days(log_retention_days),
@@ -58,7 +69,6 @@ class Storage(Construct):
                     abort_incomplete_multipart_upload_after=Duration.days(1),
                 )
             ],
-            removal_policy=RemovalPolicy.RETAIN,
         )
         itself = (
             "This is the access-log bucket itself: logging it into itself would log its own "
@@ -112,16 +122,12 @@ class Storage(Construct):
             encryption=s3.BucketEncryption.KMS,
             encryption_key=key,
             bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
+            **private(),
             lifecycle_rules=lifecycle or None,
             object_lock_enabled=True if object_lock else None,
             object_lock_default_retention=object_lock,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=f"{suffix}/",
-            removal_policy=RemovalPolicy.RETAIN,
         )
 
     def arn(self, suffix: str) -> str:
