@@ -11,6 +11,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any, Protocol
 
 from functions.consents.rules import ConsentChoice
@@ -76,6 +77,9 @@ CONSENT_EXERCISES = {"sale:opt-out": False, "sale:opt-in": True}
 # The regimes a request may name; without one it is voluntary (3.01). CCPA's deadline applies.
 REGIMES = {"ccpa": "CCPA", "voluntary": None}
 MAX_AGENT_REQUEST_ID = 256
+# How long a revoke body's replay marker is kept: past any request's confirmation window, after
+# which nothing is left that it could revoke.
+REVOKE_MARKER_LIFETIME = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -442,22 +446,36 @@ def revoke_request(
     """2.04: cancels a request still awaiting confirmation; once confirmed (being applied) or
     applied it is refused (409). The signed body's `reason` is the person's words: not kept."""
     agent = authenticate(token, deps)
-    message = open_signed(decode(body), verify_key(agent.verify_key))
+    raw = decode(body)
+    message = open_signed(raw, verify_key(agent.verify_key))
     if "agent-id" in message or "business-id" in message:
         # Revoke bodies need only `reason` (2.04); an agent that sends the envelope gets it checked.
         check_envelope(message, agent.agent_id, deps.drp_config.business())
+    # A revoke body names no request, so a captured one could revoke the agent's other requests:
+    # each signed body revokes once (its marker joins the cancel's transaction).
     link, request = _owned(request_id, agent, deps)
     caller = Caller(agent_actor(agent.agent_id), frozenset())
     if request is None:
         if link.status == REVOKED:
             return status_object(link, None)
         raise DrpRefusal(409, f"the request is {link.status}: it can no longer be revoked")
-    if request.status not in (RequestStatus.AWAITING_CONFIRMATION, RequestStatus.CANCELLED):
+    if request.status is RequestStatus.CANCELLED:
+        return _revoked(link, request)  # asked again: the same answer, nothing written
+    if request.status is not RequestStatus.AWAITING_CONFIRMATION:
         raise DrpRefusal(409, "the request is being applied or was applied: too late to revoke")
+    digest = body_digest(raw)
+    if deps.drp.seen(digest):
+        raise DrpRefusal(409, "this signed message was received already (a replay)")
+    seen = deps.drp.first_sight(digest, clock.now() + REVOKE_MARKER_LIFETIME, clock.utc_now())
+    joined = JoinedWork(deps.work, [seen])
     try:
-        request = cancel_request(request_id, caller, deps)
+        request = cancel_request(request_id, caller, replace(deps, work=joined))  # type: ignore[type-var]
     except ConflictError as conflict:
         raise DrpRefusal(409, str(conflict)) from None
+    return _revoked(link, request)
+
+
+def _revoked(link: DrpRequest, request: PrivacyRequest) -> dict[str, Any]:
     status = status_object(link, request)
     if status["status"] != REVOKED:
         raise DrpRefusal(409, "the request was closed by the business: it can no longer be revoked")

@@ -390,6 +390,13 @@ def test_a_revoke_cancels_a_request_awaiting_confirmation(
     assert code == 200 and revoked["status"] == "revoked"
     assert agent.request(status["request_id"])["status"] == "CANCELLED"
     assert drp_agent.revoke(status["request_id"])[1]["status"] == "revoked"  # again: the same
+    # The revoke body names no request: the same signed body cannot revoke another one.
+    _, second = drp_agent.exercise("access", email=record["profile"]["email"], email_verified=True)
+    code, replayed = drp_agent.revoke(second["request_id"])
+    assert code == 409 and replayed["code"] == "409"
+    assert agent.request(second["request_id"])["status"] == "AWAITING_CONFIRMATION"
+    code, revoked = drp_agent.revoke(second["request_id"], reason="a new body, signed anew")
+    assert code == 200 and revoked["status"] == "revoked"
     code, _ = drp_agent.send(
         "DELETE",
         f"/v1/data-rights-request/{status['request_id']}",
