@@ -199,24 +199,22 @@ class CustomerRepository:
         return str(data[ERASING]) if data and data.get(ERASING) else None
 
     def customer_by_email(self, email: str) -> str | None:
-        """Whose profile has this e-mail (rule v2), if exactly one customer's does. The hash is
-        always computed and the index always queried, matched or not, so that the work done
-        does not tell a known address from an unknown one."""
-        try:
-            hashed = self._hasher.hash(IdentifierKind.EMAIL, email)
-        except ValidationError:
-            hashed = self._hasher.hash(IdentifierKind.CUSTOMER_ID, "")  # the same work, no match
-        found = {item.customer_id for item in self._model.by_email.query(hashed, limit=2)}
-        return found.pop() if len(found) == 1 else None
+        """Whose profile has this e-mail (rule v2), if exactly one customer's does."""
+        return self._customer_by(IdentifierKind.EMAIL, email, self._model.by_email)
 
     def customer_by_phone(self, phone: str) -> str | None:
         """Whose profile has this phone number (E.164 after normalisation), if exactly one
-        customer's does; the same work whether it matches or not."""
+        customer's does."""
+        return self._customer_by(IdentifierKind.PHONE, phone, self._model.by_phone)
+
+    def _customer_by(self, kind: IdentifierKind, value: str, index: Any) -> str | None:
+        """The hash is always computed and the index always queried, matched or not, so that
+        the work done does not tell a known identifier from an unknown one."""
         try:
-            hashed = self._hasher.hash(IdentifierKind.PHONE, phone)
+            hashed = self._hasher.hash(kind, value)
         except ValidationError:
-            hashed = self._hasher.hash(IdentifierKind.CUSTOMER_ID, "")
-        found = {item.customer_id for item in self._model.by_phone.query(hashed, limit=2)}
+            hashed = self._hasher.hash(IdentifierKind.CUSTOMER_ID, "")  # the same work, no match
+        found = {item.customer_id for item in index.query(hashed, limit=2)}
         return found.pop() if len(found) == 1 else None
 
     def privacy_status(self, customer_id: str) -> PrivacyStatus:
@@ -316,14 +314,18 @@ class CustomerRepository:
         Each call starts its keys-only query afresh: what an earlier call deleted is gone."""
         limit = max_batches * BATCH_SIZE
         query = self._model.query(
-            customer_id, attributes_to_get=["customerId", "sk"], page_size=min(limit + 2, 1000)
+            customer_id,
+            attributes_to_get=["customerId", "sk", "emailHash"],
+            page_size=min(limit + 2, 1000),
         )
         first: list[str] = []
         last: list[str] = []
+        email_hash: str | None = None
         more = False
         for item in query:
             if item.sk in ERASED_LAST:
                 last.append(item.sk)
+                email_hash = email_hash or item.email_hash
             elif len(first) < limit:
                 first.append(item.sk)
             else:
@@ -333,21 +335,20 @@ class CustomerRepository:
         done = not more and len(first) + len(last) <= limit
         doomed = [(customer_id, sk) for sk in (first + last if done else first)]
         if done:
-            doomed += self._lookups(customer_id)
+            doomed += self._lookups(customer_id, email_hash)
         with self._model.batch_write() as batch:
             for key in doomed:
                 batch.delete(self._model(*key))
         batches = -(-len(doomed) // BATCH_SIZE)
         return ErasedChunk(batches, done)
 
-    def _lookups(self, customer_id: str) -> list[tuple[str, str]]:
+    def _lookups(self, customer_id: str, email_hash: str | None) -> list[tuple[str, str]]:
         """The preference centre's items that lead to the customer (their link's, their
-        sign-up's), erased with the profile rather than left to expire. Read while the profile
-        is there; once it is gone (a resumed erasure), they went with it."""
+        sign-up's, found by the profile's e-mail hash), erased with the profile rather than
+        left to expire. A resumed erasure whose profile went already finds them gone too."""
         keys = [link_key(self._hasher.customer(customer_id))]
-        profile = self._get(customer_id, PROFILE)
-        if profile is not None and profile.email_hash:
-            keys.append(signup_key(profile.email_hash))
+        if email_hash:
+            keys.append(signup_key(email_hash))
         return keys
 
 

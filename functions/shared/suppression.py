@@ -96,7 +96,7 @@ class SuppressionRepository:
         return [_to_domain(item) for item in self._model.query(identifier_hash)]
 
     def reasons_for(self, identifier_hash: str) -> set[str]:
-        return {item.reason for item in self._model.query(identifier_hash)}
+        return {entry.reason for entry in self.entries_at(identifier_hash)}
 
     def snapshot(self, reasons: frozenset[str]) -> dict[bytes, str]:
         """Every keyed hash suppressed for one of `reasons`, as raw digest -> strongest reason,

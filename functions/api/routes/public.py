@@ -47,7 +47,7 @@ from functions.consents.preferences import (
     unsubscribe,
     unsubscribe_everything,
 )
-from functions.consents.service import confirm_consent
+from functions.consents.service import ConsentOutcome, confirm_consent
 from functions.consents.signup import confirm_sign_up, request_sign_up
 from functions.shared.errors import ValidationError
 from functions.shared.steady import no_sooner_than
@@ -55,13 +55,13 @@ from functions.shared.steady import no_sooner_than
 router = APIGatewayRouter()
 
 
-def _honour_gpc(token: str) -> bool:
+def _honour_gpc(token: str) -> ConsentOutcome | None:
     # Sec-GPC: 1 exactly (the GPC specification's only value); anything else is no signal.
     # Called after the route's own act, so only a valid link's holder is opted out.
     headers = router.current_event.headers or {}
     if any(k.lower() == "sec-gpc" and v.strip() == "1" for k, v in headers.items()):
-        return honour_gpc(token, api_dependencies()) is not None
-    return False
+        return honour_gpc(token, api_dependencies())
+    return None
 
 
 def _preferences(found: Preferences, gpc_honoured: bool) -> Response[Any]:
@@ -130,9 +130,11 @@ def request_preference_link_public(body: Annotated[PreferenceLinkBody, Body()]) 
 )
 def read_preferences_public(body: Annotated[PreferenceTokenBody, Body()]) -> Response[Any]:
     deps = api_dependencies()
-    read_preferences(body.token, deps)  # the token is refused before any signal is honoured
-    honoured = _honour_gpc(body.token)
-    return _preferences(read_preferences(body.token, deps), honoured)
+    found = read_preferences(body.token, deps)  # a refused token honours no signal
+    signal = _honour_gpc(body.token)
+    if signal is not None and signal.changed:
+        found = read_preferences(body.token, deps)  # the answer shows the opt-out it made
+    return _preferences(found, signal is not None)
 
 
 @router.post(
@@ -175,7 +177,7 @@ def change_preference_public(body: Annotated[PreferenceChangeBody, Body()]) -> R
 )
 def unsubscribe_everything_public(body: Annotated[PreferenceTokenBody, Body()]) -> Response[Any]:
     found = unsubscribe_everything(body.token, api_dependencies())
-    return _preferences(found, _honour_gpc(body.token))
+    return _preferences(found, _honour_gpc(body.token) is not None)
 
 
 @router.get(
