@@ -48,6 +48,17 @@ def callback_problem(url: str, allow_local: bool) -> str | None:
     return "status_callback must be an https URL"
 
 
+class _Refuse(urllib.request.HTTPRedirectHandler):
+    """A callback is never redirected: urllib would follow a 302 as a GET to anywhere, the
+    Lambda runtime's own http://127.0.0.1:9001 included, past the https rule checked above."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_Refuse)
+
+
 class CallbackSender(Protocol):
     def send(self, url: str, status: dict[str, Any]) -> None: ...
 
@@ -68,7 +79,7 @@ class HttpCallbacks:
             headers={"Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:
+            with _NO_REDIRECTS.open(request, timeout=TIMEOUT_SECONDS) as answer:
                 answer.read(1024)  # the spec: the body is to be discarded
         except Exception as exc:  # best effort: nothing the agent's server does fails our change
             logger.warning(
@@ -95,7 +106,7 @@ class AgentCallbacks:
             link = self.drp.request(request.request_id)
             if link is None or not link.status_callback:
                 return
-            url = results(request) if link.status_callback else None
+            url = results(request)
             self.sender.send(link.status_callback, status_object(link, request, url))
         except Exception:
             logger.exception("status callback failed", extra={"requestId": request.request_id})
