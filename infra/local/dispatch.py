@@ -18,6 +18,8 @@ from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 
+from infra.functions import API
+
 Handler = Callable[[Any, Any], Any]
 # Test hook: called before a handler runs; raising from it makes that invocation fail.
 FaultInjector = Callable[[str, Any], None]
@@ -26,6 +28,13 @@ _EXPECTED_SIGNATURE = ["self", "event"]
 _original = LambdaFunction._invoke_lambda
 _faults: list[FaultInjector] = []
 _lock = threading.Lock()
+# Lambda never runs two invocations in one execution environment, and the API's handler relies
+# on it: powertools' resolver keeps the request it is answering on the module's `app` (its
+# context, its current event). So the API function takes one invocation at a time here, as one
+# environment would; concurrency between requests is still DynamoDB's (their conditions), as
+# between AWS's environments. The other functions keep no request in module state.
+ONE_AT_A_TIME = frozenset({API.handler})
+_environments: dict[str, threading.Lock] = {path: threading.Lock() for path in ONE_AT_A_TIME}
 
 
 @dataclass
@@ -62,7 +71,12 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
     try:
         for fault in list(_faults):
             fault(self.function_name, payload)
-        result = resolve(self.handler)(payload, context)
+        environment = _environments.get(self.handler)
+        if environment is None:
+            result = resolve(self.handler)(payload, context)
+        else:
+            with environment:
+                result = resolve(self.handler)(payload, context)
     except Exception as exc:
         # The shape Lambda reports for an unhandled error; Step Functions retries and catches
         # on errorType.
